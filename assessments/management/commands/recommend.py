@@ -1,0 +1,55 @@
+import json
+import sys
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand
+
+from assessments import rules
+from assessments.forms import validate_json
+
+INVALID = 2
+
+
+def decode(text: str):
+    # Decimal, never float, from the first byte: the contract's float trap.
+    return json.loads(text, parse_float=Decimal, parse_constant=Decimal)
+
+
+def score(text: str) -> tuple[dict, bool]:
+    """Score one JSON document; return (output object, whether it was valid)."""
+    try:
+        obj = decode(text)
+    except ValueError as error:
+        return {"errors": {"__all__": [f"Not valid JSON: {error}"]}}, False
+    form, errors = validate_json(obj)
+    if errors:
+        return {"errors": errors}, False
+    return rules.evaluate(form.rule_inputs()).as_dict(), True
+
+
+class Command(BaseCommand):
+    help = (
+        "Read rule inputs as one JSON object on stdin and print the adjuvant TACE "
+        "recommendation as JSON. Exit 2 if the input is invalid."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--jsonl",
+            action="store_true",
+            help="Read JSON Lines; write one result or errors object per input line.",
+        )
+
+    def handle(self, *args, jsonl=False, **options):
+        out = self.stdout
+        if jsonl:
+            all_valid = True
+            for line in sys.stdin:
+                result, valid = score(line)
+                all_valid &= valid
+                out.write(json.dumps(result))
+        else:
+            result, all_valid = score(sys.stdin.read())
+            out.write(json.dumps(result))
+        if not all_valid:
+            raise SystemExit(INVALID)

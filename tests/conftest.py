@@ -1,0 +1,26 @@
+import pytest
+
+
+@pytest.fixture
+def clinician(django_user_model):
+    return django_user_model.objects.create_user(username="dr-lee", password="a-long-test-password")
+
+
+@pytest.fixture
+def clinician_client(client, clinician):
+    client.force_login(clinician)
+    return client
+
+
+@pytest.fixture
+def valid_data():
+    return {
+        "mrn": "mrn-0001",
+        "resection_date": "2026-01-05",
+        "tumor_size_cm": "5.1",
+        "tumor_count": "1",
+        "vascular_invasion": "none",
+        "cirrhosis_grade": "mild",
+        "prior_adjuvant_tace_sessions": "0",
+        "notes": "",
+    }

@@ -1,0 +1,170 @@
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from assessments import services
+from assessments.forms import AssessmentForm
+from assessments.models import Assessment, Patient
+
+pytestmark = pytest.mark.django_db
+
+
+def record(user, **changes):
+    data = {
+        "mrn": "MRN-1",
+        "resection_date": "2026-01-05",
+        "tumor_size_cm": "3.0",
+        "tumor_count": "1",
+        "vascular_invasion": "none",
+        "cirrhosis_grade": "none",
+        "notes": "",
+        **changes,
+    }
+    form = AssessmentForm(data=data)
+    assert form.is_valid(), form.errors
+    return services.record_assessment(data=form.cleaned_data, inputs=form.rule_inputs(), user=user)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/", "/assessments/", "/assessments/new/", "/assessments/1/", "/patients/1/"],
+)
+def test_anonymous_users_are_sent_to_login(client, url):
+    response = client.get(url, follow=True)
+    assert response.redirect_chain[-1][0].startswith(reverse("login"))
+    assert response.status_code == 200
+
+
+def test_login_page_renders(client):
+    response = client.get(reverse("login"))
+    assert response.status_code == 200
+    assert b'name="username"' in response.content
+
+
+def test_logout_is_post_only(clinician_client):
+    assert clinician_client.get(reverse("logout")).status_code == 405
+    assert clinician_client.post(reverse("logout")).status_code == 302
+    assert clinician_client.get("/assessments/").status_code == 302
+
+
+def test_valid_post_creates_one_assessment(clinician_client, clinician, valid_data):
+    response = clinician_client.post(reverse("assessments:create"), valid_data)
+    assessment = Assessment.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == assessment.get_absolute_url()
+    assert assessment.patient.mrn == "MRN-0001"
+    assert assessment.tumor_size_cm == Decimal("5.1")
+    assert assessment.created_by == clinician
+    assert assessment.ruleset == "1"
+    assert assessment.recommendation == "recommended"
+    assert assessment.risk_level == "high"
+    assert assessment.risk_factors == ["tumor_gt_5cm"]
+    assert assessment.contraindications == []
+    assert assessment.cautions == []
+    assert len(assessment.rationale) == 2
+
+
+def test_second_assessment_reuses_the_patient(clinician_client, valid_data):
+    clinician_client.post(reverse("assessments:create"), valid_data)
+    clinician_client.post(reverse("assessments:create"), {**valid_data, "mrn": "Mrn-0001"})
+    assert Patient.objects.count() == 1
+    assert Assessment.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("mrn", ""),
+        ("mrn", "bad mrn"),
+        ("resection_date", "2999-01-01"),
+        ("resection_date", "yesterday"),
+        ("tumor_size_cm", "5.05"),
+        ("tumor_size_cm", "0"),
+        ("tumor_count", "many"),
+        ("vascular_invasion", "gross"),
+        ("cirrhosis_grade", ""),
+        ("prior_adjuvant_tace_sessions", "11"),
+        ("notes", "x" * 5001),
+    ],
+)
+def test_invalid_post_saves_nothing_and_shows_the_error_by_the_field(
+    clinician_client, valid_data, field, value
+):
+    response = clinician_client.post(reverse("assessments:create"), {**valid_data, field: value})
+    assert response.status_code == 200
+    assert Assessment.objects.count() == 0
+    assert Patient.objects.count() == 0
+    assert list(response.context["form"].errors) == [field]
+    html = response.content.decode()
+    assert f'id="error_1_id_{field}"' in html
+    # What was typed is kept.
+    assert f'value="{valid_data["mrn"]}"' in html or field == "mrn"
+
+
+def test_detail_page_shows_the_result(clinician_client, clinician):
+    assessment = record(clinician, tumor_size_cm="6.0", tumor_count="2", cirrhosis_grade="moderate")
+    response = clinician_client.get(assessment.get_absolute_url())
+    html = response.content.decode()
+    assert 'data-recommendation="recommended"' in html
+    assert 'data-risk-level="high"' in html
+    assert "Adjuvant TACE recommended" in html
+    assert 'data-code="tumor_gt_5cm"' in html
+    assert 'data-code="multiple_tumors"' in html
+    assert 'data-code="moderate_cirrhosis"' in html
+    # The first session window: 2026-01-05 + 28 and + 42 days.
+    assert "2 Feb 2026 to 16 Feb 2026" in html
+    assert "window for the first session had passed" in html
+    assert "Ruleset 1" in html
+    assert "dr-lee" in html
+    assert "does not replace" in html
+
+
+def test_detail_page_of_a_low_risk_patient_has_no_window(clinician_client, clinician):
+    assessment = record(clinician)
+    html = clinician_client.get(assessment.get_absolute_url()).content.decode()
+    assert 'data-recommendation="not_recommended"' in html
+    assert "Adjuvant TACE not recommended" in html
+    assert "First session window" not in html
+
+
+def test_missing_assessment_is_404(clinician_client):
+    assert clinician_client.get("/assessments/999/").status_code == 404
+
+
+def test_list_newest_first_with_search_and_filter(clinician_client, clinician):
+    first = record(clinician, mrn="AB-100")
+    second = record(clinician, mrn="AB-200", tumor_size_cm="7.0")
+    third = record(clinician, mrn="CD-300")
+
+    def listed(**params):
+        response = clinician_client.get(reverse("assessments:list"), params)
+        assert response.status_code == 200
+        return list(response.context["page"].object_list)
+
+    assert listed() == [third, second, first]
+    assert listed(q="ab") == [second, first]
+    assert listed(q="ab-100") == [first]
+    assert listed(q="b") == []
+    assert listed(recommendation="recommended") == [second]
+    assert listed(q="ab", recommendation="not_recommended") == [first]
+    html = clinician_client.get(reverse("assessments:list")).content.decode()
+    assert first.patient.get_absolute_url() in html
+    assert "tumor_gt_5cm" in html
+
+
+def test_list_pages_of_25(clinician_client, clinician):
+    for _ in range(26):
+        record(clinician)
+    response = clinician_client.get(reverse("assessments:list"))
+    assert len(response.context["page"].object_list) == 25
+    response = clinician_client.get(reverse("assessments:list"), {"page": 2})
+    assert len(response.context["page"].object_list) == 1
+
+
+def test_patient_page_lists_their_assessments(clinician_client, clinician):
+    mine = [record(clinician, mrn="P-1"), record(clinician, mrn="P-1")]
+    other = record(clinician, mrn="P-2")
+    response = clinician_client.get(mine[0].patient.get_absolute_url())
+    assert list(response.context["assessments"]) == mine[::-1]
+    assert other.get_absolute_url() not in response.content.decode()
