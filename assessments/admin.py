@@ -1,26 +1,85 @@
 from django.contrib import admin
+from django.http import HttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Assessment, Patient
+from . import audit
+from .models import Assessment, AuditEvent, Patient
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records change only through the application, with a reason; never deleted."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Patient)
-class PatientAdmin(SimpleHistoryAdmin):
+class PatientAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["mrn", "created_at"]
     search_fields = ["mrn"]
 
 
+EXPORT_FIELDS = [
+    "id",
+    "patient__mrn",
+    "resection_date",
+    "tumor_size_cm",
+    "tumor_count",
+    "vascular_invasion",
+    "cirrhosis_grade",
+    "prior_adjuvant_tace_sessions",
+    "ruleset",
+    "recommendation",
+    "risk_level",
+    "risk_factors",
+    "contraindications",
+    "cautions",
+    "status",
+    "created_by__username",
+    "created_at",
+    "notes",
+]
+
+
 @admin.register(Assessment)
-class AssessmentAdmin(SimpleHistoryAdmin):
+class AssessmentAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = [
         "id",
         "patient",
         "recommendation",
         "risk_level",
+        "status",
         "ruleset",
         "created_by",
         "created_at",
     ]
-    list_filter = ["recommendation", "risk_level", "ruleset", "created_at"]
+    list_filter = ["status", "recommendation", "risk_level", "ruleset", "created_at", "created_by"]
     search_fields = ["patient__mrn"]
     list_select_related = ["patient", "created_by"]
+    actions = ["export_csv"]
+
+    @admin.action(description="Export the selected assessments as CSV", permissions=["view"])
+    def export_csv(self, request, queryset):
+        audit.log_event(
+            action=AuditEvent.Action.EXPORT,
+            request=request,
+            detail={"what": "assessments", "ids": sorted(queryset.values_list("pk", flat=True))},
+        )
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="assessments.csv"'
+        audit.write_csv(response, EXPORT_FIELDS, queryset.values_list(*EXPORT_FIELDS))
+        return response
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["timestamp", "username", "action", "object_type", "object_id", "client_ip"]
+    list_filter = ["action", "timestamp"]
+    search_fields = ["username", "patient__mrn"]
+    list_select_related = ["patient"]

@@ -5,6 +5,7 @@ a value refused in one place is refused everywhere with the same message.
 """
 
 from django import forms
+from django.contrib.auth import authenticate
 from django.utils import timezone
 
 from . import rules
@@ -88,7 +89,7 @@ class AssessmentForm(RuleInputsForm):
     )
     resection_date = forms.DateField(
         label="Date of resection",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="The day of the liver resection (not in the future).",
         error_messages={"invalid": "Enter a date, such as 2026-03-31."},
     )
@@ -119,6 +120,65 @@ class AssessmentForm(RuleInputsForm):
         if value > timezone.localdate():
             raise forms.ValidationError("The resection date cannot be in the future.")
         return value
+
+
+REASON_MIN_LENGTH = 5
+
+
+class ReasonField(forms.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            min_length=REASON_MIN_LENGTH,
+            max_length=1000,
+            widget=forms.Textarea(attrs={"rows": 2}),
+            error_messages={
+                "required": "Give a reason: it is kept in the audit trail.",
+                "min_length": f"Give a reason of at least {REASON_MIN_LENGTH} characters.",
+            },
+            **kwargs,
+        )
+
+
+class AmendForm(AssessmentForm):
+    """Amend an assessment: the patient stays, a reason is required."""
+
+    mrn = None
+    change_reason = ReasonField(
+        label="Reason for change",
+        help_text="Why the assessment is amended (at least 5 characters). Kept in the history.",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class SignForm(forms.Form):
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Re-enter your password to sign the assessment as reviewed and approved.",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, request, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        user = self.request.user
+        # Through the authentication backends, so a wrong password counts as a
+        # failed login (audited, and towards the lockout).
+        if authenticate(self.request, username=user.get_username(), password=password) != user:
+            raise forms.ValidationError("The password is not correct. Nothing was signed.")
+        return password
+
+
+class VoidForm(forms.Form):
+    reason = ReasonField(
+        label="Reason for voiding",
+        help_text="Why this assessment is void (at least 5 characters). Shown with it.",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
 
 
 def validate_json(obj, form_class=RuleInputsForm):

@@ -1,3 +1,7 @@
+import hashlib
+import json
+from datetime import UTC
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -12,13 +16,38 @@ MRN_VALIDATOR = RegexValidator(
 )
 
 
+class HistoryAction(models.TextChoices):
+    CREATED = "created", "Created"
+    AMENDED = "amended", "Amended"
+    SIGNATURE_WITHDRAWN = "signature_withdrawn", "Amended; signature withdrawn"
+    SIGNED = "signed", "Signed"
+    VOIDED = "voided", "Voided"
+    DELETED = "deleted", "Deleted"
+
+
+class AuditedHistory(models.Model):
+    """Extra columns of every history row: what the change was, in words."""
+
+    action = models.CharField(max_length=32, choices=HistoryAction.choices)
+
+    class Meta:
+        abstract = True
+
+
+def audited_history():
+    return HistoricalRecords(
+        bases=[AuditedHistory],
+        history_change_reason_field=models.TextField(null=True),
+    )
+
+
 class Patient(models.Model):
     """A patient, known here only by the hospital's medical record number."""
 
     mrn = models.CharField("MRN", max_length=32, unique=True, validators=[MRN_VALIDATOR])
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords()
+    history = audited_history()
 
     class Meta:
         ordering = ["mrn"]
@@ -36,6 +65,13 @@ class Patient(models.Model):
 
 
 class Assessment(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SIGNED = "signed", "Signed"
+        VOIDED = "voided", "Voided"
+
+    SIGNATURE_MEANING = "reviewed and approved"
+
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="assessments")
     resection_date = models.DateField()
     tumor_size_cm = models.DecimalField(
@@ -57,16 +93,42 @@ class Assessment(models.Model):
     cautions = models.JSONField(default=list)
     rationale = models.JSONField(default=list)
 
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    # Optimistic concurrency: every save through the services adds one.
+    version = models.PositiveIntegerField(default=1)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signature_meaning = models.CharField(max_length=64, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.TextField(blank=True)
+
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = audited_history()
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [
+            ("sign_assessment", "Can sign an assessment"),
+            ("void_assessment", "Can void an assessment"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(
@@ -105,6 +167,10 @@ class Assessment(models.Model):
                 condition=Q(risk_level__in=list(rules.RISK_LEVELS)),
                 name="assessment_risk_level_code",
             ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "signed", "voided"]),
+                name="assessment_status_code",
+            ),
         ]
 
     def __str__(self):
@@ -112,6 +178,10 @@ class Assessment(models.Model):
 
     def get_absolute_url(self):
         return reverse("assessments:detail", args=[self.pk])
+
+    @property
+    def is_voided(self) -> bool:
+        return self.status == self.Status.VOIDED
 
     def rule_inputs(self) -> rules.Inputs:
         return rules.Inputs(
@@ -126,3 +196,68 @@ class Assessment(models.Model):
         if self.recommendation != rules.RECOMMENDED:
             return None
         return rules.first_session_window(self.resection_date)
+
+
+class AuditEvent(models.Model):
+    """An append-only, hash-chained record of what history tables do not capture."""
+
+    class Action(models.TextChoices):
+        LOGIN = "login", "Logged in"
+        LOGOUT = "logout", "Logged out"
+        LOGIN_FAILED = "login_failed", "Failed login"
+        LOCKED_OUT = "locked_out", "Locked out"
+        VIEW_ASSESSMENT = "view_assessment", "Viewed an assessment"
+        VIEW_HISTORY = "view_history", "Viewed an assessment's history"
+        VIEW_PATIENT = "view_patient", "Viewed a patient's assessments"
+        EXPORT = "export", "Exported"
+        PERMISSION_DENIED = "permission_denied", "Refused: no permission"
+        USER_CHANGED = "user_changed", "User or group changed"
+
+    GENESIS = "0" * 64
+
+    timestamp = models.DateTimeField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    # The name as given, kept for failed logins and as the user was named then.
+    username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=32, choices=Action.choices)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    # A unique previous hash: two events can never claim the same predecessor.
+    prev_hash = models.CharField(max_length=64, unique=True)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.username} {self.action}"
+
+    def compute_hash(self) -> str:
+        payload = json.dumps(
+            [
+                self.prev_hash,
+                self.timestamp.astimezone(UTC).isoformat(),
+                self.user_id,
+                self.username,
+                self.action,
+                self.object_type,
+                self.object_id,
+                self.patient_id,
+                self.client_ip,
+                self.detail,
+            ],
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()

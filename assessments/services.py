@@ -1,9 +1,32 @@
-"""Writes: each service owns its transaction, applies the rules and saves."""
+"""Writes: each service owns its transaction, applies the rules and saves.
 
-from django.db import transaction
+Every write goes through save() so that simple-history records it, with the
+acting user, the action and the reason.
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from . import rules
-from .models import Assessment, Patient
+from .models import Assessment, HistoryAction, Patient
+
+
+class StaleVersion(Exception):
+    """Someone else saved the assessment after this user opened it."""
+
+    def __init__(self, current: Assessment):
+        self.current = current
+        who = current.history.values_list("history_user__username", flat=True).first()
+        when = timezone.localtime(current.updated_at)
+        super().__init__(
+            f"{who or 'Someone'} changed this assessment at {when:%Y-%m-%d %H:%M %Z} after "
+            "you opened it. Nothing was saved: your entries are kept below; compare them "
+            "with the current version, then save again."
+        )
+
+
+class NotAllowed(Exception):
+    """The action does not apply to the assessment in its present state."""
 
 
 def _store_result(assessment: Assessment, result: rules.Result) -> None:
@@ -11,10 +34,39 @@ def _store_result(assessment: Assessment, result: rules.Result) -> None:
         setattr(assessment, name, value)
 
 
+def _save(assessment: Assessment, *, user, action: str, reason: str = "") -> Assessment:
+    assessment._history_user = user
+    assessment._history_action = action
+    assessment._change_reason = reason or None
+    assessment.save()
+    return assessment
+
+
+def _lock(assessment: Assessment, version: int) -> Assessment:
+    current = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    if current.version != version:
+        raise StaleVersion(current)
+    if current.is_voided:
+        raise NotAllowed("This assessment is voided: it can no longer be changed.")
+    current.version += 1
+    return current
+
+
+def _new_patient(mrn: str, user) -> Patient:
+    patient = Patient(mrn=mrn)
+    patient._history_user = user
+    try:
+        with transaction.atomic():
+            patient.save()
+    except IntegrityError:  # another clinician created the same patient just now
+        return Patient.objects.get(mrn=mrn)
+    return patient
+
+
 @transaction.atomic
 def record_assessment(*, data: dict, inputs: rules.Inputs, user) -> Assessment:
     """Create an assessment from validated form data and its rule inputs."""
-    patient, _ = Patient.objects.get_or_create(mrn=data["mrn"])
+    patient = Patient.objects.filter(mrn=data["mrn"]).first() or _new_patient(data["mrn"], user)
     assessment = Assessment(
         patient=patient,
         resection_date=data["resection_date"],
@@ -23,5 +75,49 @@ def record_assessment(*, data: dict, inputs: rules.Inputs, user) -> Assessment:
         **vars(inputs),
     )
     _store_result(assessment, rules.evaluate(inputs))
-    assessment.save()
-    return assessment
+    return _save(assessment, user=user, action=HistoryAction.CREATED)
+
+
+@transaction.atomic
+def amend_assessment(
+    *, assessment: Assessment, data: dict, inputs: rules.Inputs, user, reason: str, version: int
+) -> Assessment:
+    """Change the inputs, recompute under the assessment's own ruleset."""
+    current = _lock(assessment, version)
+    current.resection_date = data["resection_date"]
+    current.notes = data.get("notes", "")
+    for name, value in vars(inputs).items():
+        setattr(current, name, value)
+    _store_result(current, rules.evaluate(inputs, ruleset=current.ruleset))
+    action = HistoryAction.AMENDED
+    if current.status == Assessment.Status.SIGNED:
+        action = HistoryAction.SIGNATURE_WITHDRAWN
+        current.status = Assessment.Status.DRAFT
+        current.signed_by = None
+        current.signed_at = None
+        current.signature_meaning = ""
+    return _save(current, user=user, action=action, reason=reason)
+
+
+@transaction.atomic
+def sign_assessment(*, assessment: Assessment, user, version: int) -> Assessment:
+    """Sign as reviewed and approved; the caller has checked the password."""
+    current = _lock(assessment, version)
+    if current.status == Assessment.Status.SIGNED:
+        raise NotAllowed("This assessment is already signed.")
+    current.status = Assessment.Status.SIGNED
+    current.signed_by = user
+    current.signed_at = timezone.now()
+    current.signature_meaning = Assessment.SIGNATURE_MEANING
+    return _save(current, user=user, action=HistoryAction.SIGNED)
+
+
+@transaction.atomic
+def void_assessment(*, assessment: Assessment, user, reason: str, version: int) -> Assessment:
+    """Void: the record stays, marked and hidden from the default list."""
+    current = _lock(assessment, version)
+    current.status = Assessment.Status.VOIDED
+    current.voided_by = user
+    current.voided_at = timezone.now()
+    current.void_reason = reason
+    return _save(current, user=user, action=HistoryAction.VOIDED, reason=reason)

@@ -7,5 +7,11 @@ urlpatterns = [
     path("assessments/", views.assessment_list, name="list"),
     path("assessments/new/", views.assessment_create, name="create"),
     path("assessments/<int:pk>/", views.assessment_detail, name="detail"),
+    path("assessments/<int:pk>/edit/", views.assessment_edit, name="edit"),
+    path("assessments/<int:pk>/sign/", views.assessment_sign, name="sign"),
+    path("assessments/<int:pk>/void/", views.assessment_void, name="void"),
+    path("assessments/<int:pk>/history/", views.assessment_history, name="history"),
     path("patients/<int:pk>/", views.patient_detail, name="patient"),
+    path("audit/", views.audit_log, name="audit_log"),
+    path("audit/export/", views.audit_export, name="audit_export"),
 ]

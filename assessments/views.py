@@ -1,14 +1,56 @@
-from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from datetime import UTC, datetime, time
+from functools import wraps
 
-from . import rules, services
-from .forms import AssessmentForm
-from .models import Assessment, Patient
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.http import urlencode
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+
+from . import audit, rules, services
+from .forms import AmendForm, AssessmentForm, SignForm, VoidForm
+from .models import Assessment, AuditEvent, Patient
 
 PAGE_SIZE = 25
+AUDIT_PAGE_SIZE = 50
+Action = AuditEvent.Action
 
 
+def permission_required(perm: str):
+    """403 without the permission; the refusal is itself audited."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.has_perm(perm):
+                audit.log_event(
+                    action=Action.PERMISSION_DENIED,
+                    request=request,
+                    detail={"permission": perm, "path": request.path, "method": request.method},
+                )
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _assessment(pk) -> Assessment:
+    return get_object_or_404(
+        Assessment.objects.select_related("patient", "created_by", "signed_by", "voided_by"),
+        pk=pk,
+    )
+
+
+@permission_required("assessments.view_assessment")
 def assessment_list(request):
     assessments = Assessment.objects.select_related("patient", "created_by")
     query = request.GET.get("q", "").strip()
@@ -17,6 +59,9 @@ def assessment_list(request):
     recommendation = request.GET.get("recommendation", "")
     if recommendation in rules.RECOMMENDATIONS:
         assessments = assessments.filter(recommendation=recommendation)
+    show_voided = request.GET.get("voided") == "1"
+    if not show_voided:
+        assessments = assessments.exclude(status=Assessment.Status.VOIDED)
     page = Paginator(assessments, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -26,23 +71,28 @@ def assessment_list(request):
             "query": query,
             "recommendation": recommendation,
             "recommendations": rules.RECOMMENDATIONS,
+            "show_voided": show_voided,
         },
     )
 
 
+@permission_required("assessments.add_assessment")
 def assessment_create(request):
     form = AssessmentForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         assessment = services.record_assessment(
             data=form.cleaned_data, inputs=form.rule_inputs(), user=request.user
         )
+        messages.success(request, "Assessment saved.")
         return redirect(assessment)
     return render(request, "assessments/assessment_form.html", {"form": form})
 
 
+@permission_required("assessments.view_assessment")
 def assessment_detail(request, pk):
-    assessment = get_object_or_404(
-        Assessment.objects.select_related("patient", "created_by"), pk=pk
+    assessment = _assessment(pk)
+    audit.log_event(
+        action=Action.VIEW_ASSESSMENT, request=request, obj=assessment, patient=assessment.patient
     )
     window = assessment.first_session_window()
     return render(
@@ -62,11 +112,284 @@ def assessment_detail(request, pk):
     )
 
 
+def _refuse_if_voided(request, assessment):
+    if assessment.is_voided:
+        messages.error(request, "This assessment is voided: it can no longer be changed.")
+        return redirect(assessment)
+    return None
+
+
+@permission_required("assessments.change_assessment")
+def assessment_edit(request, pk):
+    assessment = _assessment(pk)
+    if refused := _refuse_if_voided(request, assessment):
+        return refused
+    if request.method == "POST":
+        form = AmendForm(request.POST)
+    else:
+        form = AmendForm(
+            initial={
+                name: getattr(assessment, name)
+                for name in AmendForm.base_fields
+                if name != "change_reason"
+            }
+        )
+    if form.is_valid():
+        try:
+            services.amend_assessment(
+                assessment=assessment,
+                data=form.cleaned_data,
+                inputs=form.rule_inputs(),
+                user=request.user,
+                reason=form.cleaned_data["change_reason"],
+                version=form.cleaned_data["version"],
+            )
+        except (services.StaleVersion, services.NotAllowed) as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Amendment saved; the reason is in the history.")
+            return redirect(assessment)
+    return render(
+        request, "assessments/assessment_edit.html", {"form": form, "assessment": assessment}
+    )
+
+
+@sensitive_post_parameters("password")
+@permission_required("assessments.sign_assessment")
+def assessment_sign(request, pk):
+    assessment = _assessment(pk)
+    if refused := _refuse_if_voided(request, assessment):
+        return refused
+    form = SignForm(
+        request.POST if request.method == "POST" else None,
+        request=request,
+        initial={"version": assessment.version},
+    )
+    if form.is_valid():
+        try:
+            services.sign_assessment(
+                assessment=assessment, user=request.user, version=form.cleaned_data["version"]
+            )
+        except (services.StaleVersion, services.NotAllowed) as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Assessment signed as reviewed and approved.")
+            return redirect(assessment)
+    return render(
+        request, "assessments/assessment_sign.html", {"form": form, "assessment": assessment}
+    )
+
+
+@permission_required("assessments.void_assessment")
+def assessment_void(request, pk):
+    assessment = _assessment(pk)
+    if refused := _refuse_if_voided(request, assessment):
+        return refused
+    form = VoidForm(
+        request.POST if request.method == "POST" else None,
+        initial={"version": assessment.version},
+    )
+    if form.is_valid():
+        try:
+            services.void_assessment(
+                assessment=assessment,
+                user=request.user,
+                reason=form.cleaned_data["reason"],
+                version=form.cleaned_data["version"],
+            )
+        except (services.StaleVersion, services.NotAllowed) as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Assessment voided. It stays in the record and history.")
+            return redirect(assessment)
+    return render(
+        request, "assessments/assessment_void.html", {"form": form, "assessment": assessment}
+    )
+
+
+# The fields a reviewer sees change, in the order of the form.
+HISTORY_FIELDS = [
+    "resection_date",
+    "tumor_size_cm",
+    "tumor_count",
+    "vascular_invasion",
+    "cirrhosis_grade",
+    "prior_adjuvant_tace_sessions",
+    "notes",
+    "ruleset",
+    "recommendation",
+    "risk_level",
+    "risk_factors",
+    "contraindications",
+    "cautions",
+    "status",
+    "signed_by",
+    "signature_meaning",
+    "void_reason",
+]
+
+
+def _shown(field, value, usernames):
+    if value is None or value == "" or value == []:
+        return "(none)"
+    if field.choices:
+        return dict(field.flatchoices).get(value, value)
+    if field.is_relation:
+        return usernames.get(value, value)
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def history_versions(assessment: Assessment) -> list[dict]:
+    """Every version, newest first, each with its changes as (label, old, new)."""
+    records = list(assessment.history.select_related("history_user").order_by("history_id"))
+    user_ids = {r.signed_by_id for r in records if r.signed_by_id}
+    usernames = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
+    fields = {name: Assessment._meta.get_field(name) for name in HISTORY_FIELDS}
+    versions, previous = [], None
+    for record in records:
+        changes = []
+        if previous is not None:
+            delta = record.diff_against(previous, included_fields=HISTORY_FIELDS)
+            changed = {change.field: change for change in delta.changes}
+            for name in HISTORY_FIELDS:
+                if name in changed:
+                    change = changed[name]
+                    changes.append(
+                        {
+                            "field": name,
+                            "label": fields[name].verbose_name.capitalize(),
+                            "old": _shown(fields[name], change.old, usernames),
+                            "new": _shown(fields[name], change.new, usernames),
+                        }
+                    )
+        versions.append({"record": record, "changes": changes})
+        previous = record
+    return versions[::-1]
+
+
+@permission_required("assessments.view_assessment")
+def assessment_history(request, pk):
+    assessment = _assessment(pk)
+    audit.log_event(
+        action=Action.VIEW_HISTORY, request=request, obj=assessment, patient=assessment.patient
+    )
+    return render(
+        request,
+        "assessments/assessment_history.html",
+        {
+            "assessment": assessment,
+            "versions": history_versions(assessment),
+            "time_zone": timezone.get_current_timezone_name(),
+        },
+    )
+
+
+@permission_required("assessments.view_assessment")
 def patient_detail(request, pk):
     patient = get_object_or_404(Patient, pk=pk)
+    audit.log_event(action=Action.VIEW_PATIENT, request=request, obj=patient, patient=patient)
     assessments = patient.assessments.select_related("created_by")
     return render(
         request,
         "assessments/patient_detail.html",
         {"patient": patient, "assessments": assessments},
     )
+
+
+FILTERS = ("user", "action", "date_from", "date_to")
+
+
+def _filtered_events(params):
+    events = AuditEvent.objects.select_related("patient")
+    filters = {name: params.get(name, "").strip() for name in FILTERS}
+    if filters["user"]:
+        events = events.filter(username__iexact=filters["user"])
+    if filters["action"] in Action.values:
+        events = events.filter(action=filters["action"])
+    filters["patient"] = params.get("patient", "")
+    filters["mrn"] = ""
+    if filters["patient"]:
+        patient = Patient.objects.filter(pk=_int(filters["patient"])).first()
+        events = events.filter(patient=patient) if patient else events.none()
+        filters["mrn"] = patient.mrn if patient else ""
+    tz = timezone.get_current_timezone()
+    if day := _date(filters["date_from"]):
+        events = events.filter(timestamp__gte=datetime.combine(day, time.min, tz))
+    if day := _date(filters["date_to"]):
+        events = events.filter(timestamp__lte=datetime.combine(day, time.max, tz))
+    return events, filters
+
+
+def _int(text: str) -> int | None:
+    return int(text) if text.isdigit() and len(text) < 19 else None
+
+
+def _date(text: str):
+    try:
+        return parse_date(text)
+    except ValueError:  # well formed but impossible, such as 2026-02-30
+        return None
+
+
+@permission_required("assessments.view_auditevent")
+def audit_log(request):
+    if request.method == "POST":
+        # An MRN travels in the body, never in a URL: it becomes the patient's id.
+        params = {name: request.POST.get(name, "").strip() for name in FILTERS}
+        if mrn := request.POST.get("mrn", "").strip().upper():
+            patient_id = Patient.objects.filter(mrn=mrn).values_list("pk", flat=True).first()
+            params["patient"] = patient_id or "none"
+        query = urlencode({name: value for name, value in params.items() if value})
+        return redirect(f"{reverse('assessments:audit_log')}?{query}")
+    events, filters = _filtered_events(request.GET)
+    page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "assessments/audit_log.html",
+        {
+            "page": page,
+            "filters": filters,
+            "actions": Action.choices,
+            "query": query.urlencode(),
+            "time_zone": timezone.get_current_timezone_name(),
+        },
+    )
+
+
+@permission_required("assessments.view_auditevent")
+@require_http_methods(["GET"])
+def audit_export(request):
+    events, filters = _filtered_events(request.GET)
+    audit.log_event(
+        action=Action.EXPORT,
+        request=request,
+        detail={
+            "what": "audit log",
+            "filters": {k: v for k, v in filters.items() if v and k != "mrn"},
+        },
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
+    audit.write_csv(
+        response,
+        ["id", "time (UTC)", "user", "action", "object", "object id", "MRN", "client IP", "detail"],
+        (
+            (
+                e.id,
+                e.timestamp.astimezone(UTC).isoformat(),
+                e.username,
+                e.action,
+                e.object_type,
+                e.object_id,
+                e.patient.mrn if e.patient else "",
+                e.client_ip,
+                e.detail,
+            )
+            for e in events.iterator(chunk_size=2000)
+        ),
+    )
+    return response

@@ -116,3 +116,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "INFO"},
 }
+
+# The audit trail: history is never reverted, only added to.
+SIMPLE_HISTORY_REVERT_DISABLED = True

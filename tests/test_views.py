@@ -3,27 +3,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from assessments import services
-from assessments.forms import AssessmentForm
 from assessments.models import Assessment, Patient
+from tests.conftest import record
 
 pytestmark = pytest.mark.django_db
-
-
-def record(user, **changes):
-    data = {
-        "mrn": "MRN-1",
-        "resection_date": "2026-01-05",
-        "tumor_size_cm": "3.0",
-        "tumor_count": "1",
-        "vascular_invasion": "none",
-        "cirrhosis_grade": "none",
-        "notes": "",
-        **changes,
-    }
-    form = AssessmentForm(data=data)
-    assert form.is_valid(), form.errors
-    return services.record_assessment(data=form.cleaned_data, inputs=form.rule_inputs(), user=user)
 
 
 @pytest.mark.parametrize(
