@@ -4,6 +4,8 @@ The web form, the command line and any API validate through these classes, so
 a value refused in one place is refused everywhere with the same message.
 """
 
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
 from django.contrib.auth import authenticate
 from django.utils import timezone
@@ -44,7 +46,7 @@ class RuleInputsForm(forms.Form):
     )
     vascular_invasion = forms.ChoiceField(
         label="Vascular invasion",
-        choices=rules.VASCULAR_INVASION.items(),
+        choices=rules.VASCULAR_INVASION_RULESET_1.items(),
         widget=forms.RadioSelect,
         help_text="Microvascular: seen only under the microscope. Portal vein branch: "
         "cancer thrombus in a first- or second-order portal vein branch.",
@@ -73,20 +75,150 @@ class RuleInputsForm(forms.Form):
         value = self.cleaned_data["prior_adjuvant_tace_sessions"]
         return 0 if value is None else value
 
+    ruleset = rules.RULESET_1
+
     def rule_inputs(self) -> rules.Inputs:
+        data = self.cleaned_data
+        panel = None
+        if data.get("bilirubin") is not None:
+            panel = rules.LiverPanel(
+                **{name: data[name] for name in rules.LiverPanel.__dataclass_fields__}
+            )
         return rules.Inputs(
-            **{name: self.cleaned_data[name] for name in rules.Inputs.__dataclass_fields__}
+            tumor_size_cm=data["tumor_size_cm"],
+            tumor_count=data["tumor_count"],
+            vascular_invasion=data["vascular_invasion"],
+            cirrhosis_grade=data["cirrhosis_grade"],
+            prior_adjuvant_tace_sessions=data["prior_adjuvant_tace_sessions"],
+            liver_panel=panel,
         )
 
 
-class AssessmentForm(RuleInputsForm):
-    mrn = forms.CharField(
-        label="MRN (medical record number)",
-        max_length=32,
-        validators=[MRN_VALIDATOR],
-        help_text="1 to 32 letters, digits or hyphens. No names are stored here.",
-        error_messages={"max_length": "An MRN is at most 32 characters."},
+PANEL_VALUES = {
+    "bilirubin": "bilirubin",
+    "albumin": "albumin",
+    "inr": "INR",
+    "ascites": "ascites",
+    "encephalopathy": "encephalopathy",
+}
+NOT_ENTERED = [("", "Not entered")]
+
+
+def _unit_range_error(name: str, value, ranges: dict, units: dict, unit: str):
+    low, high = ranges[unit]
+    if value is not None and not low <= value <= high:
+        return f"{name.capitalize()} must be between {low} and {high} {units[unit]}."
+    return None
+
+
+class RuleInputsV2Form(RuleInputsForm):
+    """Ruleset 2: ruleset 1, the Vp4 code and an optional liver-function panel."""
+
+    ruleset = rules.RULESET_2
+
+    vascular_invasion = forms.ChoiceField(
+        label="Vascular invasion",
+        choices=rules.VASCULAR_INVASION.items(),
+        widget=forms.RadioSelect,
+        help_text="Microvascular: seen only under the microscope. Portal vein branch: "
+        "cancer thrombus in a first- or second-order portal vein branch. Main portal "
+        "vein: thrombus in the main trunk, removed at surgery.",
     )
+    bilirubin = forms.DecimalField(
+        label="Total bilirubin",
+        required=False,
+        decimal_places=2,
+        help_text="1 to 1000 µmol/L, or 0.06 to 58.0 mg/dL (1 mg/dL = 17.1 µmol/L).",
+        error_messages={
+            "invalid": "Enter the bilirubin as a number, such as 20.5.",
+            "max_decimal_places": "Enter bilirubin with at most two decimal places.",
+        },
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+    )
+    bilirubin_unit = forms.ChoiceField(
+        label="Bilirubin unit",
+        required=False,
+        choices=rules.BILIRUBIN_UNITS.items(),
+        initial="umol_l",
+    )
+    albumin = forms.DecimalField(
+        label="Serum albumin",
+        required=False,
+        decimal_places=2,
+        help_text="10 to 60 g/L, or 1.0 to 6.0 g/dL (1 g/dL = 10 g/L).",
+        error_messages={
+            "invalid": "Enter the albumin as a number, such as 38.",
+            "max_decimal_places": "Enter albumin with at most two decimal places.",
+        },
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+    )
+    albumin_unit = forms.ChoiceField(
+        label="Albumin unit", required=False, choices=rules.ALBUMIN_UNITS.items(), initial="g_l"
+    )
+    inr = forms.DecimalField(
+        label="INR",
+        required=False,
+        min_value=rules.INR_RANGE[0],
+        max_value=rules.INR_RANGE[1],
+        decimal_places=2,
+        help_text="International normalised ratio, 0.8 to 10.0.",
+        error_messages={
+            **_range_messages(*rules.INR_RANGE),
+            "invalid": "Enter the INR as a number, such as 1.1.",
+            "max_decimal_places": "Enter the INR with at most two decimal places.",
+        },
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+    )
+    ascites = forms.ChoiceField(
+        label="Ascites",
+        required=False,
+        choices=NOT_ENTERED + list(rules.ASCITES.items()),
+        help_text="Mild: slight, or controlled by diuretics.",
+    )
+    encephalopathy = forms.ChoiceField(
+        label="Hepatic encephalopathy",
+        required=False,
+        choices=NOT_ENTERED + list(rules.ENCEPHALOPATHY.items()),
+        help_text="West Haven grade.",
+    )
+
+    def clean_bilirubin_unit(self):
+        return self.cleaned_data["bilirubin_unit"] or "umol_l"
+
+    def clean_albumin_unit(self):
+        return self.cleaned_data["albumin_unit"] or "g_l"
+
+    def clean(self):
+        data = super().clean()
+        for name, ranges, units in [
+            ("bilirubin", rules.BILIRUBIN_RANGES, rules.BILIRUBIN_UNITS),
+            ("albumin", rules.ALBUMIN_RANGES, rules.ALBUMIN_UNITS),
+        ]:
+            unit = data.get(f"{name}_unit")
+            if unit and (error := _unit_range_error(name, data.get(name), ranges, units, unit)):
+                self.add_error(name, error)
+        given = [n for n in PANEL_VALUES if self.data.get(n) not in (None, "")]
+        if given and len(given) < len(PANEL_VALUES):
+            for name, label in PANEL_VALUES.items():
+                if name not in given and name not in self.errors:
+                    self.add_error(
+                        name,
+                        f"Enter {label} too: the liver-function panel needs all five "
+                        "values, or none.",
+                    )
+        if not given:
+            data["bilirubin_unit"] = data["albumin_unit"] = None
+            for name in PANEL_VALUES:
+                data[name] = None
+        return data
+
+
+RULESET_FORMS = {rules.RULESET_1: RuleInputsForm, rules.RULESET_2: RuleInputsV2Form}
+
+
+class RecordFields(forms.Form):
+    """What an assessment stores beside the rule inputs."""
+
     resection_date = forms.DateField(
         label="Date of resection",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -109,17 +241,58 @@ class AssessmentForm(RuleInputsForm):
         "vascular_invasion",
         "cirrhosis_grade",
         "prior_adjuvant_tace_sessions",
+        *rules.LiverPanel.__dataclass_fields__,
         "notes",
+        "change_reason",
     ]
 
-    def clean_mrn(self):
-        return self.cleaned_data["mrn"].upper()
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+        def present(*names):
+            return [name for name in names if name in self.fields]
+
+        parts = [
+            Fieldset("Patient and surgery", *present("mrn", "resection_date")),
+            Fieldset("Tumor findings", *present(*rules.Inputs.__dataclass_fields__)),
+        ]
+        if "bilirubin" in self.fields:
+            parts.append(
+                Fieldset(
+                    "Liver function (optional: all five values, or none)",
+                    Row(Column("bilirubin"), Column("bilirubin_unit")),
+                    Row(Column("albumin"), Column("albumin_unit")),
+                    "inr",
+                    "ascites",
+                    "encephalopathy",
+                )
+            )
+        parts.append(Fieldset("Notes", *present("notes", "change_reason")))
+        self.helper.layout = Layout(*parts, *present("version"))
 
     def clean_resection_date(self):
         value = self.cleaned_data["resection_date"]
         if value > timezone.localdate():
             raise forms.ValidationError("The resection date cannot be in the future.")
         return value
+
+
+class AssessmentForm(RecordFields, RuleInputsV2Form):
+    """A new assessment: always under the newest ruleset."""
+
+    mrn = forms.CharField(
+        label="MRN (medical record number)",
+        max_length=32,
+        validators=[MRN_VALIDATOR],
+        help_text="1 to 32 letters, digits or hyphens. No names are stored here.",
+        error_messages={"max_length": "An MRN is at most 32 characters."},
+    )
+
+    def clean_mrn(self):
+        return self.cleaned_data["mrn"].upper()
 
 
 REASON_MIN_LENGTH = 5
@@ -139,15 +312,33 @@ class ReasonField(forms.CharField):
         )
 
 
-class AmendForm(AssessmentForm):
-    """Amend an assessment: the patient stays, a reason is required."""
+class VersionField(forms.IntegerField):
+    widget = forms.HiddenInput
 
-    mrn = None
+
+class AmendFields(forms.Form):
     change_reason = ReasonField(
         label="Reason for change",
         help_text="Why the assessment is amended (at least 5 characters). Kept in the history.",
     )
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = VersionField()
+
+
+class AmendFormV1(AmendFields, RecordFields, RuleInputsForm):
+    """Amend an assessment made under ruleset 1: it stays under ruleset 1."""
+
+
+class AmendForm(AmendFields, RecordFields, RuleInputsV2Form):
+    """Amend an assessment made under ruleset 2."""
+
+
+AMEND_FORMS = {rules.RULESET_1: AmendFormV1, rules.RULESET_2: AmendForm}
+
+
+class ReevaluateForm(RecordFields, RuleInputsV2Form):
+    """Move an assessment to the newest ruleset, adding a liver panel on the way."""
+
+    version = VersionField()
 
 
 class SignForm(forms.Form):
@@ -157,7 +348,7 @@ class SignForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text="Re-enter your password to sign the assessment as reviewed and approved.",
     )
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = VersionField()
 
     def __init__(self, *args, request, **kwargs):
         super().__init__(*args, **kwargs)
@@ -178,10 +369,10 @@ class VoidForm(forms.Form):
         label="Reason for voiding",
         help_text="Why this assessment is void (at least 5 characters). Shown with it.",
     )
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = VersionField()
 
 
-def validate_json(obj, form_class=RuleInputsForm):
+def validate_json(obj, form_class=RuleInputsV2Form):
     """Validate one decoded JSON object; return (form or None, errors).
 
     JSON input refuses fields the form does not know, each under its own name.
@@ -189,8 +380,12 @@ def validate_json(obj, form_class=RuleInputsForm):
     if not isinstance(obj, dict):
         return None, {"__all__": ["Expected a JSON object with the input fields."]}
     form = form_class(data=obj)
-    errors = {} if form.is_valid() else {f: list(e) for f, e in form.errors.items()}
+    errors = {} if form.is_valid() else error_lists(form)
     for name in obj:
         if name not in form.fields:
             errors.setdefault(name, []).append("Unknown field.")
     return (None if errors else form), errors
+
+
+def error_lists(form: forms.Form) -> dict[str, list[str]]:
+    return {field: list(errors) for field, errors in form.errors.items()}

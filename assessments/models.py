@@ -41,6 +41,19 @@ def audited_history():
     )
 
 
+def _unit_range_constraints(field: str, ranges: dict) -> list[models.CheckConstraint]:
+    """A lab value within the range of the unit it was entered in."""
+    return [
+        models.CheckConstraint(
+            condition=Q(**{f"{field}__isnull": True})
+            | ~Q(**{f"{field}_unit": unit})
+            | Q(**{f"{field}__gte": low, f"{field}__lte": high}),
+            name=f"assessment_{field}_range_{unit}",
+        )
+        for unit, (low, high) in ranges.items()
+    ]
+
+
 class Patient(models.Model):
     """A patient, known here only by the hospital's medical record number."""
 
@@ -83,6 +96,24 @@ class Assessment(models.Model):
     prior_adjuvant_tace_sessions = models.PositiveSmallIntegerField(
         "prior adjuvant TACE sessions", default=0
     )
+    # Ruleset 2's optional liver-function panel: all five values or none.
+    bilirubin = models.DecimalField(
+        "total bilirubin", max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    bilirubin_unit = models.CharField(
+        max_length=8, choices=rules.BILIRUBIN_UNITS, null=True, blank=True
+    )
+    albumin = models.DecimalField(
+        "serum albumin", max_digits=4, decimal_places=2, null=True, blank=True
+    )
+    albumin_unit = models.CharField(
+        max_length=8, choices=rules.ALBUMIN_UNITS, null=True, blank=True
+    )
+    inr = models.DecimalField("INR", max_digits=4, decimal_places=2, null=True, blank=True)
+    ascites = models.CharField(max_length=16, choices=rules.ASCITES, null=True, blank=True)
+    encephalopathy = models.CharField(
+        max_length=16, choices=rules.ENCEPHALOPATHY, null=True, blank=True
+    )
     notes = models.TextField(blank=True, max_length=5000)
 
     ruleset = models.CharField(max_length=8)
@@ -92,6 +123,12 @@ class Assessment(models.Model):
     contraindications = models.JSONField(default=list)
     cautions = models.JSONField(default=list)
     rationale = models.JSONField(default=list)
+    child_pugh_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    child_pugh_class = models.CharField("Child-Pugh class", max_length=1, null=True, blank=True)
+    albi_score = models.DecimalField(
+        "ALBI score", max_digits=5, decimal_places=3, null=True, blank=True
+    )
+    albi_grade = models.PositiveSmallIntegerField("ALBI grade", null=True, blank=True)
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     # Optimistic concurrency: every save through the services adds one.
@@ -171,6 +208,42 @@ class Assessment(models.Model):
                 condition=Q(status__in=["draft", "signed", "voided"]),
                 name="assessment_status_code",
             ),
+            models.CheckConstraint(
+                condition=Q(
+                    bilirubin__isnull=True,
+                    bilirubin_unit__isnull=True,
+                    albumin__isnull=True,
+                    albumin_unit__isnull=True,
+                    inr__isnull=True,
+                    ascites__isnull=True,
+                    encephalopathy__isnull=True,
+                )
+                | Q(
+                    bilirubin__isnull=False,
+                    bilirubin_unit__isnull=False,
+                    albumin__isnull=False,
+                    albumin_unit__isnull=False,
+                    inr__isnull=False,
+                    ascites__in=list(rules.ASCITES),
+                    encephalopathy__in=list(rules.ENCEPHALOPATHY),
+                ),
+                name="assessment_liver_panel_all_or_none",
+            ),
+            *_unit_range_constraints("bilirubin", rules.BILIRUBIN_RANGES),
+            *_unit_range_constraints("albumin", rules.ALBUMIN_RANGES),
+            models.CheckConstraint(
+                condition=Q(inr__isnull=True)
+                | Q(inr__gte=rules.INR_RANGE[0], inr__lte=rules.INR_RANGE[1]),
+                name="assessment_inr_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(bilirubin_unit__isnull=True)
+                | Q(
+                    bilirubin_unit__in=list(rules.BILIRUBIN_UNITS),
+                    albumin_unit__in=list(rules.ALBUMIN_UNITS),
+                ),
+                name="assessment_unit_codes",
+            ),
         ]
 
     def __str__(self):
@@ -183,14 +256,28 @@ class Assessment(models.Model):
     def is_voided(self) -> bool:
         return self.status == self.Status.VOIDED
 
-    def rule_inputs(self) -> rules.Inputs:
-        return rules.Inputs(
-            tumor_size_cm=self.tumor_size_cm,
-            tumor_count=self.tumor_count,
-            vascular_invasion=self.vascular_invasion,
-            cirrhosis_grade=self.cirrhosis_grade,
-            prior_adjuvant_tace_sessions=self.prior_adjuvant_tace_sessions,
+    @property
+    def liver_panel(self) -> rules.LiverPanel | None:
+        if self.bilirubin is None:
+            return None
+        return rules.LiverPanel(
+            **{name: getattr(self, name) for name in rules.LiverPanel.__dataclass_fields__}
         )
+
+    @property
+    def liver_function(self) -> dict | None:
+        if self.child_pugh_score is None:
+            return None
+        return {
+            "child_pugh_score": self.child_pugh_score,
+            "child_pugh_class": self.child_pugh_class,
+            "albi_score": self.albi_score,
+            "albi_grade": self.albi_grade,
+        }
+
+    @property
+    def newer_ruleset(self) -> str | None:
+        return rules.LATEST_RULESET if self.ruleset != rules.LATEST_RULESET else None
 
     def first_session_window(self):
         if self.recommendation != rules.RECOMMENDED:

@@ -13,14 +13,19 @@ Sources:
 - CNLC guidelines 2019/2022/2024: adjuvant TACE for high-risk patients; TACE
   contraindicated in decompensated liver disease (Child-Pugh C).
 - AASLD 2023 guidance: deteriorating liver function makes TACE unsuitable.
+- Child-Pugh score (Pugh 1973), bands as in clinical-rules.md ruleset 2.
+- ALBI grade: Johnson PJ et al., J Clin Oncol 2015;33:550; cut-offs -2.60 and
+  -1.39 (Hiraoka 2017, Liver Cancer).
 """
 
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 RULESET_1 = "1"
-LATEST_RULESET = RULESET_1
+RULESET_2 = "2"
+RULESETS = (RULESET_1, RULESET_2)
+LATEST_RULESET = RULESET_2
 
 # Input ranges (the form checks them; the rules assume them).
 TUMOR_SIZE_MIN_CM = Decimal("0.1")
@@ -39,10 +44,15 @@ MAX_ADJUVANT_SESSIONS = 2
 # Wei 2018: first session 4 to 6 weeks after resection.
 FIRST_SESSION_WINDOW_DAYS = (28, 42)
 
-VASCULAR_INVASION = {
+VASCULAR_INVASION_RULESET_1 = {
     "none": "None",
     "microvascular": "Microvascular (seen only under the microscope, MVI)",
     "portal_vein_branch": "Portal vein branch thrombus (first- or second-order branch, Vp1 to Vp3)",
+}
+# Ruleset 2 adds Vp4, a thrombus of the main portal trunk removed at surgery.
+VASCULAR_INVASION = {
+    **VASCULAR_INVASION_RULESET_1,
+    "portal_vein_main": "Main portal vein thrombus (Vp4), removed at surgery",
 }
 CIRRHOSIS_GRADES = {
     "none": "None: no cirrhosis",
@@ -52,6 +62,45 @@ CIRRHOSIS_GRADES = {
     "severe": "Severe: decompensated (ascites, variceal bleeding, hepatic encephalopathy "
     "or jaundice), now or in the past",
 }
+
+# Ruleset 2: the liver-function panel. Ranges apply in the unit entered.
+BILIRUBIN_UNITS = {"umol_l": "µmol/L", "mg_dl": "mg/dL"}
+ALBUMIN_UNITS = {"g_l": "g/L", "g_dl": "g/dL"}
+BILIRUBIN_RANGES = {
+    "umol_l": (Decimal("1"), Decimal("1000")),
+    "mg_dl": (Decimal("0.06"), Decimal("58.0")),
+}
+ALBUMIN_RANGES = {"g_l": (Decimal("10"), Decimal("60")), "g_dl": (Decimal("1.0"), Decimal("6.0"))}
+INR_RANGE = (Decimal("0.8"), Decimal("10.0"))
+BILIRUBIN_UMOL_PER_MG_DL = Decimal("17.1")
+ALBUMIN_G_L_PER_G_DL = Decimal("10")
+ASCITES = {
+    "none": "None",
+    "mild": "Mild (slight, or controlled by diuretics)",
+    "moderate_severe": "Moderate to severe",
+}
+ENCEPHALOPATHY = {
+    "none": "None",
+    "grade_1_2": "West Haven grade 1 to 2",
+    "grade_3_4": "West Haven grade 3 to 4",
+}
+
+# Child-Pugh: each item scores 1, 2 or 3. The bounds belong to the middle band.
+CHILD_PUGH_BILIRUBIN_UMOL_L = (Decimal("34.2"), Decimal("51.3"))
+CHILD_PUGH_ALBUMIN_G_L = (Decimal("28"), Decimal("35"))  # higher is better
+CHILD_PUGH_INR = (Decimal("1.7"), Decimal("2.3"))
+CHILD_PUGH_POINTS = {
+    "ascites": {"none": 1, "mild": 2, "moderate_severe": 3},
+    "encephalopathy": {"none": 1, "grade_1_2": 2, "grade_3_4": 3},
+}
+CHILD_PUGH_CLASSES = (("A", 5, 6), ("B", 7, 9), ("C", 10, 15))
+
+# ALBI = 0.66 x log10(bilirubin umol/L) - 0.085 x albumin g/L (Johnson 2015).
+ALBI_BILIRUBIN_COEFFICIENT = Decimal("0.66")
+ALBI_ALBUMIN_COEFFICIENT = Decimal("0.085")
+ALBI_GRADE_1_MAX = Decimal("-2.60")  # grade 1 if <= -2.60
+ALBI_GRADE_2_MAX = Decimal("-1.39")  # grade 2 if > -2.60 and <= -1.39; else grade 3
+ALBI_SHOWN_PLACES = Decimal("0.001")
 
 RECOMMENDED = "recommended"
 NOT_RECOMMENDED = "not_recommended"
@@ -70,14 +119,72 @@ RISK_FACTORS = {
 CONTRAINDICATIONS = {
     "severe_cirrhosis": "Severe (decompensated) cirrhosis: TACE would damage the remaining "
     "liver function.",
+    "child_pugh_c": "Child-Pugh class C: liver function is too poor for TACE.",
     "repeated_tace": "Two or more adjuvant TACE sessions have already been given: more "
     "would damage liver function.",
 }
 CAUTIONS = {
     "moderate_cirrhosis": "Moderate cirrhosis with portal hypertension: check liver "
     "function carefully before TACE.",
+    "child_pugh_b": "Child-Pugh class B: reduced liver function; weigh the harm of TACE carefully.",
+    "albi_grade_3": "ALBI grade 3: poor liver function; weigh the harm of TACE carefully.",
+    "main_portal_vein": "Main portal vein thrombus (Vp4) was removed: confirm on imaging that "
+    "the main portal vein is patent before TACE; a residual occlusion rules TACE out.",
     "prior_tace": "One adjuvant TACE session has already been given after this resection.",
 }
+# The codes each ruleset can emit.
+RULESET_2_ONLY = {"child_pugh_c", "child_pugh_b", "albi_grade_3", "main_portal_vein"}
+RULESET_CODES = {
+    RULESET_1: {*RISK_FACTORS, *CONTRAINDICATIONS, *CAUTIONS} - RULESET_2_ONLY,
+    RULESET_2: {*RISK_FACTORS, *CONTRAINDICATIONS, *CAUTIONS},
+}
+# When each code fires, in words, from the same constants (shown on /rules/).
+FIRES_WHEN = {
+    "tumor_gt_5cm": f"the largest tumor is larger than {TUMOR_SIZE_THRESHOLD_CM} cm "
+    f"({TUMOR_SIZE_THRESHOLD_CM} itself does not fire)",
+    "multiple_tumors": f"{MULTIPLE_TUMORS_MIN_COUNT} or more tumor nodules",
+    "vascular_invasion": "any vascular invasion: microvascular, portal vein branch or main "
+    "portal vein",
+    "severe_cirrhosis": "cirrhosis grade severe (decompensated)",
+    "child_pugh_c": f"Child-Pugh class C (score {CHILD_PUGH_CLASSES[2][1]} to "
+    f"{CHILD_PUGH_CLASSES[2][2]})",
+    "repeated_tace": f"{MAX_ADJUVANT_SESSIONS} or more prior adjuvant TACE sessions",
+    "moderate_cirrhosis": "cirrhosis grade moderate (portal hypertension)",
+    "child_pugh_b": f"Child-Pugh class B (score {CHILD_PUGH_CLASSES[1][1]} to "
+    f"{CHILD_PUGH_CLASSES[1][2]})",
+    "albi_grade_3": f"ALBI score above {ALBI_GRADE_2_MAX}",
+    "main_portal_vein": "vascular invasion is main portal vein (Vp4)",
+    "prior_tace": "exactly 1 prior adjuvant TACE session",
+}
+
+SCOPE_AND_LIMITS = [
+    "The tool supports, and does not replace, the judgement of the treating team and a "
+    "multidisciplinary meeting.",
+    "It applies to hepatocellular carcinoma after curative resection only; it is not "
+    "validated for other tumor types or other treatments.",
+    "The three risk factors come from a retrospective study (Ren 2004); the one randomised "
+    "trial of this exact question (Wei 2018) enrolled single tumors of 5 cm or more with "
+    "microvascular invasion. Tumor size alone is the most contested factor: a 2019 "
+    "propensity-matched cohort and a meta-analysis found the benefit mainly in multinodular "
+    "disease and vascular invasion.",
+    "Western guidelines (EASL, AASLD) do not recommend adjuvant TACE; Chinese guidelines "
+    "(CNLC) do, for patients at high risk of recurrence.",
+]
+SOURCES = [
+    "Ren ZG et al., World J Gastroenterol 2004;10:2791. Retrospective, 549 patients; tumor "
+    "> 5 cm, multiple nodules and vascular invasion as the risk factors; adjuvant TACE "
+    "improved survival only with them (5-year OS 44.4% vs 37.4%, P=0.02).",
+    "Wei W et al., Cancer Commun 2018;38:61. Randomised phase III, 250 patients, single tumor "
+    ">= 5 cm with MVI: 1 to 2 sessions, the first 4 to 6 weeks after surgery; median DFS "
+    "17.5 vs 9.3 months, median OS 44.3 vs 22.4 months.",
+    "China Liver Cancer (CNLC) guidelines 2019, 2022, 2024: adjuvant TACE for patients at "
+    "high risk of recurrence; TACE contraindicated in Child-Pugh C.",
+    "AASLD 2023 guidance (Table 5): deteriorating liver function makes a patient unsuitable "
+    "for TACE.",
+    "Johnson PJ et al., J Clin Oncol 2015;33:550 (ALBI); Hiraoka A et al., Liver Cancer 2017 "
+    "(ALBI grade cut-offs).",
+]
+
 PRE_TACE_CHECKS = (
     "Before it: imaging (CT or MRI) to exclude early recurrence, and liver function, "
     "platelets, creatinine and performance status checked."
@@ -97,12 +204,36 @@ OUTCOMES = {
 
 
 @dataclass(frozen=True)
+class LiverPanel:
+    bilirubin: Decimal
+    albumin: Decimal
+    inr: Decimal
+    ascites: str
+    encephalopathy: str
+    bilirubin_unit: str = "umol_l"
+    albumin_unit: str = "g_l"
+
+    @property
+    def bilirubin_umol_l(self) -> Decimal:
+        if self.bilirubin_unit == "mg_dl":
+            return self.bilirubin * BILIRUBIN_UMOL_PER_MG_DL
+        return self.bilirubin
+
+    @property
+    def albumin_g_l(self) -> Decimal:
+        if self.albumin_unit == "g_dl":
+            return self.albumin * ALBUMIN_G_L_PER_G_DL
+        return self.albumin
+
+
+@dataclass(frozen=True)
 class Inputs:
     tumor_size_cm: Decimal
     tumor_count: int
     vascular_invasion: str
     cirrhosis_grade: str
     prior_adjuvant_tace_sessions: int = 0
+    liver_panel: LiverPanel | None = None
 
 
 @dataclass(frozen=True)
@@ -114,9 +245,57 @@ class Result:
     contraindications: list[str]
     cautions: list[str]
     rationale: list[str]
+    liver_function: dict | None = None
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        result = asdict(self)
+        if self.ruleset == RULESET_1:
+            del result["liver_function"]
+        return result
+
+
+def _band(value: Decimal, low: Decimal, high: Decimal) -> int:
+    """1, 2 or 3 points for a value where higher is worse; bounds score 2."""
+    return 1 if value < low else 2 if value <= high else 3
+
+
+def child_pugh_points(panel: LiverPanel) -> dict[str, int]:
+    albumin_low, albumin_high = CHILD_PUGH_ALBUMIN_G_L
+    albumin = panel.albumin_g_l
+    return {
+        "bilirubin": _band(panel.bilirubin_umol_l, *CHILD_PUGH_BILIRUBIN_UMOL_L),
+        "albumin": 1 if albumin > albumin_high else 2 if albumin >= albumin_low else 3,
+        "inr": _band(panel.inr, *CHILD_PUGH_INR),
+        "ascites": CHILD_PUGH_POINTS["ascites"][panel.ascites],
+        "encephalopathy": CHILD_PUGH_POINTS["encephalopathy"][panel.encephalopathy],
+    }
+
+
+def child_pugh_class(score: int) -> str:
+    return next(name for name, low, high in CHILD_PUGH_CLASSES if low <= score <= high)
+
+
+def albi_score(panel: LiverPanel) -> Decimal:
+    """Unrounded, in decimal arithmetic."""
+    return (
+        ALBI_BILIRUBIN_COEFFICIENT * panel.bilirubin_umol_l.log10()
+        - ALBI_ALBUMIN_COEFFICIENT * panel.albumin_g_l
+    )
+
+
+def albi_grade(score: Decimal) -> int:
+    return 1 if score <= ALBI_GRADE_1_MAX else 2 if score <= ALBI_GRADE_2_MAX else 3
+
+
+def liver_function(panel: LiverPanel) -> dict:
+    score = sum(child_pugh_points(panel).values())
+    albi = albi_score(panel)
+    return {
+        "child_pugh_score": score,
+        "child_pugh_class": child_pugh_class(score),
+        "albi_score": albi.quantize(ALBI_SHOWN_PLACES, rounding=ROUND_HALF_UP),
+        "albi_grade": albi_grade(albi),
+    }
 
 
 def _fired(table: dict[str, str], conditions: dict[str, bool]) -> list[str]:
@@ -124,9 +303,20 @@ def _fired(table: dict[str, str], conditions: dict[str, bool]) -> list[str]:
 
 
 def evaluate(inputs: Inputs, *, ruleset: str = LATEST_RULESET) -> Result:
-    """Apply the ruleset of clinical-rules.md to validated inputs."""
-    if ruleset != RULESET_1:
+    """Apply a ruleset of clinical-rules.md to validated inputs.
+
+    Ruleset 1 knows neither the liver panel nor portal_vein_main: the forms
+    refuse them, and here they are refused too.
+    """
+    if ruleset not in RULESETS:
         raise ValueError(f"unknown ruleset {ruleset!r}")
+    if ruleset == RULESET_1 and (
+        inputs.liver_panel is not None
+        or inputs.vascular_invasion not in VASCULAR_INVASION_RULESET_1
+    ):
+        raise ValueError("ruleset 1 takes no liver panel and no portal_vein_main")
+    function = liver_function(inputs.liver_panel) if inputs.liver_panel else None
+    child_pugh = function["child_pugh_class"] if function else None
     risk_factors = _fired(
         RISK_FACTORS,
         {
@@ -139,6 +329,7 @@ def evaluate(inputs: Inputs, *, ruleset: str = LATEST_RULESET) -> Result:
         CONTRAINDICATIONS,
         {
             "severe_cirrhosis": inputs.cirrhosis_grade == "severe",
+            "child_pugh_c": child_pugh == "C",
             "repeated_tace": inputs.prior_adjuvant_tace_sessions >= MAX_ADJUVANT_SESSIONS,
         },
     )
@@ -146,6 +337,9 @@ def evaluate(inputs: Inputs, *, ruleset: str = LATEST_RULESET) -> Result:
         CAUTIONS,
         {
             "moderate_cirrhosis": inputs.cirrhosis_grade == "moderate",
+            "child_pugh_b": child_pugh == "B",
+            "albi_grade_3": function is not None and function["albi_grade"] == 3,
+            "main_portal_vein": inputs.vascular_invasion == "portal_vein_main",
             "prior_tace": inputs.prior_adjuvant_tace_sessions == 1,
         },
     )
@@ -175,6 +369,7 @@ def evaluate(inputs: Inputs, *, ruleset: str = LATEST_RULESET) -> Result:
         contraindications=contraindications,
         cautions=cautions,
         rationale=rationale,
+        liver_function=function,
     )
 
 

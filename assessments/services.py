@@ -29,9 +29,31 @@ class NotAllowed(Exception):
     """The action does not apply to the assessment in its present state."""
 
 
-def _store_result(assessment: Assessment, result: rules.Result) -> None:
-    for name, value in result.as_dict().items():
+RULE_INPUTS = [
+    "tumor_size_cm",
+    "tumor_count",
+    "vascular_invasion",
+    "cirrhosis_grade",
+    "prior_adjuvant_tace_sessions",
+]
+LIVER_FUNCTION = ["child_pugh_score", "child_pugh_class", "albi_score", "albi_grade"]
+
+
+def _apply(assessment: Assessment, data: dict, inputs: rules.Inputs, ruleset: str) -> None:
+    """Set the inputs and the result of the given ruleset on the assessment."""
+    assessment.resection_date = data["resection_date"]
+    assessment.notes = data.get("notes", "")
+    for name in RULE_INPUTS:
+        setattr(assessment, name, getattr(inputs, name))
+    panel = inputs.liver_panel
+    for name in rules.LiverPanel.__dataclass_fields__:
+        setattr(assessment, name, getattr(panel, name) if panel else None)
+    result = rules.evaluate(inputs, ruleset=ruleset).as_dict()
+    function = result.pop("liver_function", None) or {}
+    for name, value in result.items():
         setattr(assessment, name, value)
+    for name in LIVER_FUNCTION:
+        setattr(assessment, name, function.get(name))
 
 
 def _save(assessment: Assessment, *, user, action: str, reason: str = "") -> Assessment:
@@ -67,28 +89,28 @@ def _new_patient(mrn: str, user) -> Patient:
 def record_assessment(*, data: dict, inputs: rules.Inputs, user) -> Assessment:
     """Create an assessment from validated form data and its rule inputs."""
     patient = Patient.objects.filter(mrn=data["mrn"]).first() or _new_patient(data["mrn"], user)
-    assessment = Assessment(
-        patient=patient,
-        resection_date=data["resection_date"],
-        notes=data.get("notes", ""),
-        created_by=user,
-        **vars(inputs),
-    )
-    _store_result(assessment, rules.evaluate(inputs))
+    assessment = Assessment(patient=patient, created_by=user)
+    _apply(assessment, data, inputs, rules.LATEST_RULESET)
     return _save(assessment, user=user, action=HistoryAction.CREATED)
 
 
 @transaction.atomic
 def amend_assessment(
-    *, assessment: Assessment, data: dict, inputs: rules.Inputs, user, reason: str, version: int
+    *,
+    assessment: Assessment,
+    data: dict,
+    inputs: rules.Inputs,
+    user,
+    reason: str,
+    version: int,
+    ruleset: str | None = None,
 ) -> Assessment:
-    """Change the inputs, recompute under the assessment's own ruleset."""
+    """Change the inputs, recompute under the assessment's own ruleset.
+
+    Only re-evaluation (ruleset given) moves an assessment to another ruleset.
+    """
     current = _lock(assessment, version)
-    current.resection_date = data["resection_date"]
-    current.notes = data.get("notes", "")
-    for name, value in vars(inputs).items():
-        setattr(current, name, value)
-    _store_result(current, rules.evaluate(inputs, ruleset=current.ruleset))
+    _apply(current, data, inputs, ruleset or current.ruleset)
     action = HistoryAction.AMENDED
     if current.status == Assessment.Status.SIGNED:
         action = HistoryAction.SIGNATURE_WITHDRAWN
@@ -97,6 +119,26 @@ def amend_assessment(
         current.signed_at = None
         current.signature_meaning = ""
     return _save(current, user=user, action=action, reason=reason)
+
+
+REEVALUATION_REASON = f"re-evaluated under ruleset {rules.LATEST_RULESET}"
+
+
+def reevaluate_assessment(
+    *, assessment: Assessment, data: dict, inputs: rules.Inputs, user, version: int
+) -> Assessment:
+    """Move to the newest ruleset: an amendment like any other, with a fixed reason."""
+    if assessment.ruleset == rules.LATEST_RULESET:
+        raise NotAllowed(f"This assessment is already under ruleset {rules.LATEST_RULESET}.")
+    return amend_assessment(
+        assessment=assessment,
+        data=data,
+        inputs=inputs,
+        user=user,
+        reason=REEVALUATION_REASON,
+        version=version,
+        ruleset=rules.LATEST_RULESET,
+    )
 
 
 @transaction.atomic

@@ -5,17 +5,25 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from . import audit, rules, services
-from .forms import AmendForm, AssessmentForm, SignForm, VoidForm
+from .forms import (
+    AMEND_FORMS,
+    RULESET_FORMS,
+    AssessmentForm,
+    ReevaluateForm,
+    SignForm,
+    VoidForm,
+    error_lists,
+)
 from .models import Assessment, AuditEvent, Patient
 
 PAGE_SIZE = 25
@@ -95,11 +103,13 @@ def assessment_detail(request, pk):
         action=Action.VIEW_ASSESSMENT, request=request, obj=assessment, patient=assessment.patient
     )
     window = assessment.first_session_window()
+    panel = assessment.liver_panel
     return render(
         request,
         "assessments/assessment_detail.html",
         {
             "assessment": assessment,
+            "child_pugh_points": rules.child_pugh_points(panel) if panel else None,
             "window": window,
             "window_passed": window is not None
             and timezone.localtime(assessment.created_at).date() > window[1],
@@ -124,16 +134,11 @@ def assessment_edit(request, pk):
     assessment = _assessment(pk)
     if refused := _refuse_if_voided(request, assessment):
         return refused
+    form_class = AMEND_FORMS[assessment.ruleset]
     if request.method == "POST":
-        form = AmendForm(request.POST)
+        form = form_class(request.POST)
     else:
-        form = AmendForm(
-            initial={
-                name: getattr(assessment, name)
-                for name in AmendForm.base_fields
-                if name != "change_reason"
-            }
-        )
+        form = form_class(initial=_initial(assessment, form_class))
     if form.is_valid():
         try:
             services.amend_assessment(
@@ -152,6 +157,59 @@ def assessment_edit(request, pk):
     return render(
         request, "assessments/assessment_edit.html", {"form": form, "assessment": assessment}
     )
+
+
+def _initial(assessment: Assessment, form_class) -> dict:
+    return {
+        name: getattr(assessment, name)
+        for name in form_class.base_fields
+        if hasattr(assessment, name) and name != "change_reason"
+    }
+
+
+@permission_required("assessments.change_assessment")
+def assessment_reevaluate(request, pk):
+    assessment = _assessment(pk)
+    if refused := _refuse_if_voided(request, assessment):
+        return refused
+    if assessment.newer_ruleset is None:
+        messages.info(request, "This assessment is already under the newest ruleset.")
+        return redirect(assessment)
+    if request.method == "POST":
+        form = ReevaluateForm(request.POST)
+    else:
+        form = ReevaluateForm(initial=_initial(assessment, ReevaluateForm))
+    if form.is_valid():
+        try:
+            services.reevaluate_assessment(
+                assessment=assessment,
+                data=form.cleaned_data,
+                inputs=form.rule_inputs(),
+                user=request.user,
+                version=form.cleaned_data["version"],
+            )
+        except (services.StaleVersion, services.NotAllowed) as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Re-evaluated under ruleset {rules.LATEST_RULESET}.")
+            return redirect(assessment)
+    return render(
+        request,
+        "assessments/assessment_reevaluate.html",
+        {"form": form, "assessment": assessment, "ruleset": rules.LATEST_RULESET},
+    )
+
+
+@permission_required("assessments.add_assessment")
+@require_POST
+def assessment_preview(request):
+    """What the form would save, computed by the same form and rules."""
+    ruleset = request.POST.get("ruleset", rules.LATEST_RULESET)
+    form = RULESET_FORMS.get(ruleset, RULESET_FORMS[rules.LATEST_RULESET])(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"errors": error_lists(form)})
+    result = rules.evaluate(form.rule_inputs(), ruleset=form.ruleset)
+    return JsonResponse({"result": result.as_dict()})
 
 
 @sensitive_post_parameters("password")
@@ -393,3 +451,37 @@ def audit_export(request):
         ),
     )
     return response
+
+
+def rules_page(request):
+    """The rules and their evidence, from the constants the engine uses."""
+
+    def table(codes: dict[str, str]):
+        return [
+            (
+                code,
+                rules.FIRES_WHEN[code],
+                sentence,
+                " and ".join(r for r in rules.RULESETS if code in rules.RULESET_CODES[r]),
+            )
+            for code, sentence in codes.items()
+        ]
+
+    return render(
+        request,
+        "assessments/rules.html",
+        {
+            "rules": rules,
+            "codes": [
+                ("High-risk factors (any one makes the risk high)", table(rules.RISK_FACTORS)),
+                ("Contraindications (any one rules TACE out)", table(rules.CONTRAINDICATIONS)),
+                ("Cautions (shown; the recommendation stands)", table(rules.CAUTIONS)),
+            ],
+            "window": rules.FIRST_SESSION_WINDOW_DAYS,
+            "bili": rules.CHILD_PUGH_BILIRUBIN_UMOL_L,
+            "alb": rules.CHILD_PUGH_ALBUMIN_G_L,
+            "inr": rules.CHILD_PUGH_INR,
+            "ascites": rules.ASCITES.values(),
+            "encephalopathy": rules.ENCEPHALOPATHY.values(),
+        },
+    )

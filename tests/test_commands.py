@@ -29,14 +29,18 @@ def as_input(size, count, invasion, cirrhosis, prior):
     }
 
 
+@pytest.mark.parametrize("ruleset", ["1", "2"])
 @pytest.mark.parametrize(
     ("args", "risk", "factors", "contra", "cautions", "recommendation"), WORKED_EXAMPLES
 )
-def test_worked_examples(monkeypatch, args, risk, factors, contra, cautions, recommendation):
-    code, out = recommend(monkeypatch, json.dumps(as_input(*args)))
+def test_worked_examples(
+    monkeypatch, ruleset, args, risk, factors, contra, cautions, recommendation
+):
+    code, out = recommend(monkeypatch, json.dumps(as_input(*args)), "--ruleset", ruleset)
     assert code == 0
     result = json.loads(out)
-    assert result["ruleset"] == "1"
+    assert result["ruleset"] == ruleset
+    assert ("liver_function" in result) is (ruleset == "2")
     assert result["recommendation"] == recommendation
     assert result["risk_level"] == risk
     assert result["risk_factors"] == factors
@@ -114,3 +118,61 @@ def test_create_first_admin_only_once():
     call_command("create_first_admin", stdout=again)
     assert again.getvalue() == ""
     assert get_user_model().objects.count() == 1
+
+
+PANEL = {
+    "bilirubin": 3.0,
+    "bilirubin_unit": "mg_dl",
+    "albumin": "40",
+    "inr": "1.0",
+    "ascites": "none",
+    "encephalopathy": "none",
+}
+
+
+def test_default_ruleset_is_2_with_liver_function(monkeypatch):
+    code, out = recommend(monkeypatch, json.dumps(as_input("6.0", 1, "none", "none", 0) | PANEL))
+    assert code == 0
+    result = json.loads(out)
+    assert result["ruleset"] == "2"
+    # 3.0 mg/dL is exactly 51.3 umol/L: 2 points (the float trap would give 3).
+    assert result["liver_function"] == {
+        "child_pugh_score": 6,
+        "child_pugh_class": "A",
+        "albi_score": -2.271,
+        "albi_grade": 2,
+    }
+    assert '"albi_score": -2.271' in out
+
+
+def test_ruleset_2_without_panel_is_null(monkeypatch):
+    code, out = recommend(monkeypatch, json.dumps(as_input("6.0", 1, "none", "none", 0)))
+    assert json.loads(out)["liver_function"] is None
+
+
+def test_ruleset_1_refuses_the_panel_and_vp4(monkeypatch):
+    data = as_input("6.0", 1, "portal_vein_main", "none", 0) | PANEL
+    code, out = recommend(monkeypatch, json.dumps(data), "--ruleset", "1")
+    assert code == 2
+    errors = json.loads(out)["errors"]
+    assert set(errors) == {"vascular_invasion", *PANEL}
+    assert errors["bilirubin"] == ["Unknown field."]
+
+
+def test_partial_panel_names_each_missing_field(monkeypatch):
+    data = as_input("6.0", 1, "none", "none", 0) | {"bilirubin": "20", "ascites": "mild"}
+    code, out = recommend(monkeypatch, json.dumps(data))
+    assert code == 2
+    assert set(json.loads(out)["errors"]) == {"albumin", "inr", "encephalopathy"}
+
+
+def test_jsonl_with_panels(monkeypatch):
+    lines = [
+        json.dumps(as_input("6.0", 1, "none", "none", 0) | PANEL),
+        json.dumps(as_input("6.0", 1, "none", "none", 0) | PANEL | {"bilirubin": 80}),
+    ]
+    code, out = recommend(monkeypatch, "\n".join(lines), "--jsonl")
+    first, second = (json.loads(line) for line in out.splitlines())
+    assert code == 2
+    assert first["liver_function"]["child_pugh_class"] == "A"
+    assert second == {"errors": {"bilirubin": ["Bilirubin must be between 0.06 and 58.0 mg/dL."]}}

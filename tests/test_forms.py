@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from assessments.forms import AssessmentForm, RuleInputsForm, validate_json
+from assessments.forms import AssessmentForm, RuleInputsForm, RuleInputsV2Form, validate_json
 
 VALID = {
     "tumor_size_cm": "5.1",
@@ -75,7 +75,9 @@ def test_size_range_bounds_are_accepted(size):
 
 
 def test_json_refuses_unknown_fields_under_their_own_name():
-    form, errors = validate_json({**VALID, "tumour_size": "3", "bilirubin": "20"})
+    form, errors = validate_json(
+        {**VALID, "tumour_size": "3", "bilirubin": "20"}, form_class=RuleInputsForm
+    )
     assert form is None
     assert errors == {"tumour_size": ["Unknown field."], "bilirubin": ["Unknown field."]}
 
@@ -131,3 +133,93 @@ def test_notes_at_most_5000_characters():
     assert AssessmentForm(data=assessment_data(notes="x" * 5000)).is_valid()
     form = AssessmentForm(data=assessment_data(notes="x" * 5001))
     assert list(form.errors) == ["notes"]
+
+
+# Ruleset 2: the liver panel
+
+PANEL = {
+    "bilirubin": "20",
+    "albumin": "40",
+    "inr": "1.1",
+    "ascites": "none",
+    "encephalopathy": "none",
+}
+
+
+def v2_errors(**changes):
+    data = {k: v for k, v in {**VALID, **PANEL, **changes}.items() if v is not None}
+    form = RuleInputsV2Form(data=data)
+    assert not form.is_valid()
+    return form.errors
+
+
+def test_panel_defaults_to_si_units():
+    form = RuleInputsV2Form(data={**VALID, **PANEL})
+    assert form.is_valid(), form.errors
+    panel = form.rule_inputs().liver_panel
+    assert (panel.bilirubin_unit, panel.albumin_unit) == ("umol_l", "g_l")
+    assert panel.bilirubin == Decimal("20")
+
+
+def test_no_panel_is_fine_and_clears_units():
+    form = RuleInputsV2Form(data={**VALID, "bilirubin_unit": "mg_dl", "albumin_unit": "g_dl"})
+    assert form.is_valid(), form.errors
+    assert form.rule_inputs().liver_panel is None
+    assert form.cleaned_data["bilirubin_unit"] is None
+
+
+def test_partial_panel_names_each_missing_field():
+    errors = v2_errors(albumin="", inr=None, encephalopathy="")
+    assert set(errors) == {"albumin", "inr", "encephalopathy"}
+    assert errors["inr"] == [
+        "Enter INR too: the liver-function panel needs all five values, or none."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "unit", "message"),
+    [
+        ("bilirubin", "0.9", "umol_l", "Bilirubin must be between 1 and 1000 µmol/L."),
+        ("bilirubin", "1001", "umol_l", "Bilirubin must be between 1 and 1000 µmol/L."),
+        ("bilirubin", "0.05", "mg_dl", "Bilirubin must be between 0.06 and 58.0 mg/dL."),
+        ("bilirubin", "58.1", "mg_dl", "Bilirubin must be between 0.06 and 58.0 mg/dL."),
+        ("bilirubin", "20", "mg_dl", None),
+        ("albumin", "9", "g_l", "Albumin must be between 10 and 60 g/L."),
+        ("albumin", "61", "g_l", "Albumin must be between 10 and 60 g/L."),
+        ("albumin", "0.9", "g_dl", "Albumin must be between 1.0 and 6.0 g/dL."),
+        ("albumin", "35", "g_dl", "Albumin must be between 1.0 and 6.0 g/dL."),
+        ("albumin", "3.5", "g_dl", None),
+    ],
+)
+def test_ranges_apply_in_the_unit_entered(field, value, unit, message):
+    data = {**VALID, **PANEL, field: value, f"{field}_unit": unit}
+    form = RuleInputsV2Form(data=data)
+    if message is None:
+        assert form.is_valid(), form.errors
+    else:
+        assert form.errors == {field: [message]}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("inr", "0.7"),
+        ("inr", "10.1"),
+        ("inr", "1.123"),
+        ("bilirubin", "NaN"),
+        ("bilirubin", "20.123"),
+        ("albumin", "lots"),
+        ("ascites", "severe"),
+        ("encephalopathy", "grade_5"),
+        ("bilirubin_unit", "mmol_l"),
+        ("albumin_unit", "mg_dl"),
+    ],
+)
+def test_bad_panel_values_name_the_field(field, value):
+    assert field in v2_errors(**{field: value})
+
+
+def test_ruleset_1_form_refuses_portal_vein_main():
+    assert "vascular_invasion" in errors_for(vascular_invasion="portal_vein_main")
+    form = RuleInputsV2Form(data={**VALID, "vascular_invasion": "portal_vein_main"})
+    assert form.is_valid(), form.errors

@@ -39,7 +39,7 @@ def test_valid_post_creates_one_assessment(clinician_client, clinician, valid_da
     assert assessment.patient.mrn == "MRN-0001"
     assert assessment.tumor_size_cm == Decimal("5.1")
     assert assessment.created_by == clinician
-    assert assessment.ruleset == "1"
+    assert assessment.ruleset == "2"
     assert assessment.recommendation == "recommended"
     assert assessment.risk_level == "high"
     assert assessment.risk_factors == ["tumor_gt_5cm"]
@@ -98,7 +98,7 @@ def test_detail_page_shows_the_result(clinician_client, clinician):
     # The first session window: 2026-01-05 + 28 and + 42 days.
     assert "2 Feb 2026 to 16 Feb 2026" in html
     assert "window for the first session had passed" in html
-    assert "Ruleset 1" in html
+    assert "Ruleset 2" in html
     assert "dr-lee" in html
     assert "does not replace" in html
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand
 
 from assessments import rules
-from assessments.forms import validate_json
+from assessments.forms import RULESET_FORMS, validate_json
 
 INVALID = 2
 
@@ -15,16 +15,21 @@ def decode(text: str):
     return json.loads(text, parse_float=Decimal, parse_constant=Decimal)
 
 
-def score(text: str) -> tuple[dict, bool]:
+def encode(obj) -> str:
+    # The only Decimal out is the ALBI score, already rounded to 3 places.
+    return json.dumps(obj, default=float)
+
+
+def score(text: str, ruleset: str) -> tuple[dict, bool]:
     """Score one JSON document; return (output object, whether it was valid)."""
     try:
         obj = decode(text)
     except ValueError as error:
         return {"errors": {"__all__": [f"Not valid JSON: {error}"]}}, False
-    form, errors = validate_json(obj)
+    form, errors = validate_json(obj, RULESET_FORMS[ruleset])
     if errors:
         return {"errors": errors}, False
-    return rules.evaluate(form.rule_inputs()).as_dict(), True
+    return rules.evaluate(form.rule_inputs(), ruleset=ruleset).as_dict(), True
 
 
 class Command(BaseCommand):
@@ -39,17 +44,23 @@ class Command(BaseCommand):
             action="store_true",
             help="Read JSON Lines; write one result or errors object per input line.",
         )
+        parser.add_argument(
+            "--ruleset",
+            choices=rules.RULESETS,
+            default=rules.LATEST_RULESET,
+            help="The ruleset to apply (default: the newest), to reproduce earlier results.",
+        )
 
-    def handle(self, *args, jsonl=False, **options):
+    def handle(self, *args, jsonl=False, ruleset=rules.LATEST_RULESET, **options):
         out = self.stdout
         if jsonl:
             all_valid = True
             for line in sys.stdin:
-                result, valid = score(line)
+                result, valid = score(line, ruleset)
                 all_valid &= valid
-                out.write(json.dumps(result))
+                out.write(encode(result))
         else:
-            result, all_valid = score(sys.stdin.read())
-            out.write(json.dumps(result))
+            result, all_valid = score(sys.stdin.read(), ruleset)
+            out.write(encode(result))
         if not all_valid:
             raise SystemExit(INVALID)

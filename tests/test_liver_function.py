@@ -1,0 +1,252 @@
+"""Ruleset 2 on the web: the panel, the preview, the rules page, re-evaluation."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from assessments import rules
+from assessments.forms import RuleInputsV2Form, error_lists
+from assessments.models import Assessment, Patient
+from tests.conftest import record
+
+pytestmark = pytest.mark.django_db
+
+PANEL = {
+    "bilirubin": "3.0",
+    "bilirubin_unit": "mg_dl",
+    "albumin": "3.4",
+    "albumin_unit": "g_dl",
+    "inr": "1.8",
+    "ascites": "mild",
+    "encephalopathy": "none",
+}
+
+
+def test_new_assessment_with_a_panel(clinician_client, valid_data):
+    response = clinician_client.post(reverse("assessments:create"), {**valid_data, **PANEL})
+    assert response.status_code == 302
+    assessment = Assessment.objects.get()
+    assert assessment.ruleset == "2"
+    assert assessment.bilirubin == Decimal("3.0") and assessment.bilirubin_unit == "mg_dl"
+    # 51.3 umol/L: 2; 34 g/L: 2; INR 1.8: 2; mild ascites: 2; none: 1 -> 9, class B
+    assert assessment.liver_function == {
+        "child_pugh_score": 9,
+        "child_pugh_class": "B",
+        "albi_score": Decimal("-1.761"),
+        "albi_grade": 2,
+    }
+    assert assessment.cautions == ["child_pugh_b"]
+    html = clinician_client.get(assessment.get_absolute_url()).content.decode()
+    assert 'data-child-pugh-class="B"' in html
+    assert "3 mg/dL" in html and "3.4 g/dL" in html and "<td>1.8</td>" in html
+    assert re.search(r"Child-Pugh score \(class B\)</th><td>9</td>", html)
+    assert "ALBI score <strong>-1.761</strong>, grade <strong>2</strong>" in html
+
+
+def test_a_partial_panel_is_refused_on_the_web(clinician_client, valid_data):
+    data = {**valid_data, "bilirubin": "20", "bilirubin_unit": "umol_l", "albumin_unit": "g_l"}
+    response = clinician_client.post(reverse("assessments:create"), data)
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) == {"albumin", "inr", "ascites", "encephalopathy"}
+    assert not Assessment.objects.exists()
+
+
+def test_out_of_range_in_the_unit_chosen(clinician_client, valid_data):
+    data = {**valid_data, **PANEL, "bilirubin": "60"}
+    response = clinician_client.post(reverse("assessments:create"), data)
+    assert "Bilirubin must be between 0.06 and 58.0 mg/dL." in response.content.decode()
+    assert not Assessment.objects.exists()
+
+
+# The live preview
+
+
+def test_preview_refuses_anonymous_users(client):
+    response = client.post(reverse("assessments:preview"), {"tumor_size_cm": "6"})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_preview_refuses_reviewers(reviewer_client):
+    assert reviewer_client.post(reverse("assessments:preview"), {}).status_code == 403
+
+
+def test_preview_is_post_only(clinician_client):
+    assert clinician_client.get(reverse("assessments:preview")).status_code == 405
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"tumor_size_cm": "5.05", "tumor_count": "0"},
+        {
+            "tumor_size_cm": "6",
+            "tumor_count": "1",
+            "vascular_invasion": "none",
+            "cirrhosis_grade": "none",
+            "bilirubin": "20",
+        },
+        {
+            "tumor_size_cm": "6",
+            "tumor_count": "1",
+            "vascular_invasion": "none",
+            "cirrhosis_grade": "none",
+            **PANEL,
+            "albumin": "7",
+        },
+    ],
+)
+def test_preview_errors_are_the_forms_errors(clinician_client, data):
+    response = clinician_client.post(reverse("assessments:preview"), data)
+    assert response.status_code == 200
+    assert response.json() == {"errors": error_lists(RuleInputsV2Form(data=data))}
+    assert not Assessment.objects.exists()
+
+
+def test_preview_result_is_what_would_be_saved(clinician_client, valid_data):
+    data = {**valid_data, **PANEL}
+    preview = clinician_client.post(reverse("assessments:preview"), data).json()["result"]
+    clinician_client.post(reverse("assessments:create"), data)
+    saved = Assessment.objects.get()
+    assert preview["recommendation"] == saved.recommendation
+    assert preview["risk_factors"] == saved.risk_factors
+    assert preview["cautions"] == saved.cautions
+    assert preview["liver_function"]["albi_score"] == str(saved.albi_score)
+    assert preview["liver_function"]["child_pugh_score"] == saved.child_pugh_score
+
+
+def test_preview_under_ruleset_1_refuses_vp4(clinician_client):
+    data = {
+        "tumor_size_cm": "3",
+        "tumor_count": "1",
+        "vascular_invasion": "portal_vein_main",
+        "cirrhosis_grade": "none",
+        "ruleset": "1",
+    }
+    assert list(clinician_client.post(reverse("assessments:preview"), data).json()["errors"]) == [
+        "vascular_invasion"
+    ]
+
+
+def test_the_form_works_without_javascript(clinician_client):
+    html = clinician_client.get(reverse("assessments:create")).content.decode()
+    assert '<form method="post" novalidate data-preview-url="/assessments/preview/"' in html
+    assert "<script>" not in html  # no inline script: the preview is an optional file
+    assert 'src="/static/js/preview.js"' in html
+
+
+# The rules page
+
+
+def test_rules_page_shows_every_code_the_engine_can_emit(clinician_client):
+    html = clinician_client.get(reverse("assessments:rules")).content.decode()
+    shown = set(re.findall(r'data-code="([a-z0-9_]+)"', html))
+    assert shown == rules.RULESET_CODES["2"] | rules.RULESET_CODES["1"]
+    for sentence in [*rules.RISK_FACTORS.values(), *rules.CAUTIONS.values()]:
+        assert sentence.replace("'", "&#x27;") in html
+    assert f"larger than {rules.TUMOR_SIZE_THRESHOLD_CM} cm" in html
+    assert "Grade 1 if ≤ -2.60" in html
+    assert "Wei W et al." in html
+
+
+def test_every_result_links_to_the_rules(clinician_client, clinician):
+    assessment = record(clinician)
+    html = clinician_client.get(assessment.get_absolute_url()).content.decode()
+    assert reverse("assessments:rules") in html
+
+
+# Ruleset 1 assessments keep their ruleset; re-evaluation is an amendment
+
+
+def ruleset_1_assessment(user, **inputs) -> Assessment:
+    """An assessment as ruleset 1 saved it, before ruleset 2 existed."""
+    values = {
+        "tumor_size_cm": Decimal("4.0"),
+        "tumor_count": 1,
+        "vascular_invasion": "microvascular",
+        "cirrhosis_grade": "moderate",
+        **inputs,
+    }
+    result = rules.evaluate(rules.Inputs(**values), ruleset="1").as_dict()
+    patient = Patient.objects.create(mrn="OLD-1")
+    assessment = Assessment(
+        patient=patient, resection_date="2026-01-10", created_by=user, **values, **result
+    )
+    assessment.save()
+    return assessment
+
+
+def test_old_assessments_keep_their_ruleset_and_result(clinician_client, clinician):
+    old = ruleset_1_assessment(clinician)
+    html = clinician_client.get(old.get_absolute_url()).content.decode()
+    assert "Ruleset 1" in html
+    assert 'data-newer-ruleset="2"' in html
+    assert reverse("assessments:reevaluate", args=[old.pk]) in html
+    old.refresh_from_db()
+    assert old.ruleset == "1"
+    assert old.cautions == ["moderate_cirrhosis"]
+
+
+def test_amending_an_old_assessment_keeps_ruleset_1(clinician_client, clinician):
+    old = ruleset_1_assessment(clinician)
+    url = reverse("assessments:edit", args=[old.pk])
+    form = clinician_client.get(url).context["form"]
+    assert "bilirubin" not in form.fields
+    data = {
+        "resection_date": "2026-01-10",
+        "tumor_size_cm": "6.0",
+        "tumor_count": "1",
+        "vascular_invasion": "microvascular",
+        "cirrhosis_grade": "moderate",
+        "prior_adjuvant_tace_sessions": "0",
+        "change_reason": "Corrected size",
+        "version": "1",
+    }
+    assert (
+        clinician_client.post(url, {**data, "vascular_invasion": "portal_vein_main"}).status_code
+        == 200
+    )
+    assert clinician_client.post(url, data).status_code == 302
+    old.refresh_from_db()
+    assert old.ruleset == "1"
+    assert old.tumor_size_cm == Decimal("6.0")
+
+
+def test_reevaluation_under_ruleset_2_is_recorded_in_history(clinician_client, clinician):
+    old = ruleset_1_assessment(clinician)
+    url = reverse("assessments:reevaluate", args=[old.pk])
+    assert clinician_client.get(url).status_code == 200
+    data = {
+        "resection_date": "2026-01-10",
+        "tumor_size_cm": "4.0",
+        "tumor_count": "1",
+        "vascular_invasion": "microvascular",
+        "cirrhosis_grade": "moderate",
+        "prior_adjuvant_tace_sessions": "0",
+        "version": "1",
+        **PANEL,
+        "ascites": "moderate_severe",
+        "encephalopathy": "grade_1_2",
+    }
+    response = clinician_client.post(url, data)
+    assert response.status_code == 302
+    old.refresh_from_db()
+    assert old.ruleset == "2"
+    assert old.child_pugh_class == "C"  # 2 + 2 + 2 + 3 + 2 = 11
+    assert old.contraindications == ["child_pugh_c"]
+    assert old.recommendation == "not_recommended"
+    latest = old.history.first()
+    assert latest.action == "amended"
+    assert latest.history_change_reason == "re-evaluated under ruleset 2"
+    assert latest.history_user == clinician
+    assert old.history.last().ruleset == "1"
+    # Once under ruleset 2 there is nothing newer to move to.
+    assert clinician_client.get(url).status_code == 302
+
+
+def test_reevaluation_refused_for_reviewers(reviewer_client, clinician):
+    old = ruleset_1_assessment(clinician)
+    assert reviewer_client.get(reverse("assessments:reevaluate", args=[old.pk])).status_code == 403
