@@ -2,7 +2,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint format
+.PHONY: run test test-postgres lint format
+
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tace_ci
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +26,10 @@ run: $(VENV)/.installed
 ## make test: install the dev requirements, lint, run the whole suite
 test: $(VENV)/.installed-dev lint
 	$(PY) -m pytest
+
+## make test-postgres: the suite on PostgreSQL (TEST_DATABASE_URL; pytest-django makes the test database)
+test-postgres: $(VENV)/.installed-dev
+	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,36 @@
+import os
+import secrets
+import subprocess
+import sys
+
+from django.conf import settings as django_settings
+
+MANAGE = [sys.executable, str(django_settings.BASE_DIR / "manage.py")]
+
+
+def production_env(**changes):
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_HTTPS"}
+    env |= {
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "tace.hospital.example",
+        "DATABASE_URL": os.environ["DATABASE_URL"],
+    }
+    for key, value in changes.items():
+        if value is None:
+            env.pop(key)
+        else:
+            env[key] = value
+    return env
+
+
+def manage(*args, env):
+    return subprocess.run([*MANAGE, *args], env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_debug_off_refuses_to_start_without_database_url():
+    result = manage("check", env=production_env(DATABASE_URL=None))
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DATABASE_URL is required when DJANGO_DEBUG is off" in (
+        result.stderr
+    )
