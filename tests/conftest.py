@@ -24,3 +24,14 @@ def valid_data():
         "prior_adjuvant_tace_sessions": "0",
         "notes": "",
     }
+
+
+@pytest.fixture(autouse=True)
+def settings_for_tests(settings):
+    # Tests run without collectstatic: no manifest of hashed names (test_settings.py runs
+    # collectstatic itself), no STATIC_ROOT for WhiteNoise to scan at start.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.WHITENOISE_AUTOREFRESH = True

@@ -1,9 +1,14 @@
+import json
 import os
 import secrets
 import subprocess
 import sys
 
 from django.conf import settings as django_settings
+from django.core.management import call_command
+from django.templatetags.static import static
+
+from tace_site import settings as project
 
 MANAGE = [sys.executable, str(django_settings.BASE_DIR / "manage.py")]
 
@@ -34,3 +39,19 @@ def test_debug_off_refuses_to_start_without_database_url():
     assert "ImproperlyConfigured: DATABASE_URL is required when DJANGO_DEBUG is off" in (
         result.stderr
     )
+
+
+def test_collectstatic_output_is_served_by_whitenoise(settings, tmp_path, client):
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = project.STORAGES
+    settings.WHITENOISE_AUTOREFRESH = False
+    call_command("collectstatic", "--no-input", verbosity=0)
+    hashed = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]["css/app.css"]
+    assert hashed != "css/app.css"
+    assert (tmp_path / f"{hashed}.gz").exists()
+    assert static("css/app.css") == f"/static/{hashed}"
+
+    response = client.get(f"/static/{hashed}")
+    assert response.status_code == 200
+    assert "immutable" in response["Cache-Control"]
+    assert b"".join(response.streaming_content) == (tmp_path / hashed).read_bytes()
