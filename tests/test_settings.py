@@ -55,3 +55,18 @@ def test_collectstatic_output_is_served_by_whitenoise(settings, tmp_path, client
     assert response.status_code == 200
     assert "immutable" in response["Cache-Control"]
     assert b"".join(response.streaming_content) == (tmp_path / hashed).read_bytes()
+
+
+def test_check_deploy_passes_with_production_settings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env())
+    assert result.returncode == 0, result.stderr
+    assert "no issues (1 silenced)" in result.stdout
+
+
+def test_check_deploy_fails_on_plain_http():
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", env=production_env(DJANGO_HTTPS="0")
+    )
+    assert result.returncode != 0
+    for check in ("security.W004", "security.W008", "security.W012", "security.W016"):
+        assert check in result.stderr
