@@ -28,6 +28,8 @@ def valid_data():
 
 @pytest.fixture(autouse=True)
 def settings_for_tests(settings):
+    # Argon2 is slow on purpose (test_settings.py checks it is the production hasher).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tests run without collectstatic: no manifest of hashed names (test_settings.py runs
     # collectstatic itself), no STATIC_ROOT for WhiteNoise to scan at start.
     settings.STORAGES = {

@@ -4,7 +4,11 @@ import secrets
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.templatetags.static import static
 
@@ -70,3 +74,17 @@ def test_check_deploy_fails_on_plain_http():
     assert result.returncode != 0
     for check in ("security.W004", "security.W008", "security.W012", "security.W016"):
         assert check in result.stderr
+
+
+def test_argon2_is_the_production_hasher(settings):
+    settings.PASSWORD_HASHERS = project.PASSWORD_HASHERS
+    encoded = make_password("a-long-test-password")
+    assert encoded.startswith("argon2$")
+    assert check_password("a-long-test-password", encoded)
+
+
+def test_passwords_need_12_characters():
+    with pytest.raises(ValidationError) as error:
+        validate_password("kq7-vzr-m2p")
+    assert [e.code for e in error.value.error_list] == ["password_too_short"]
+    validate_password("kq7-vzr-m2p4")
