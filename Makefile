@@ -2,7 +2,13 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint format
+.PHONY: run serve test test-postgres lint format
+
+BIND ?= 127.0.0.1:8000
+WORKERS ?= 3
+# Addresses whose X-Forwarded-* headers gunicorn trusts: the TLS proxy's only.
+FORWARDED_ALLOW_IPS ?= 127.0.0.1,::1
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tace_ci
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +27,33 @@ run: $(VENV)/.installed
 	$(PY) manage.py create_first_admin
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+## make serve: production-like on 127.0.0.1:8000: gunicorn, WhiteNoise, debug off
+# No access log (gunicorn's default): it would record query strings, which hold MRNs.
+serve: export DJANGO_DEBUG = 0
+serve: export DJANGO_HTTPS ?= 0
+serve: export DATABASE_URL ?= sqlite:///$(CURDIR)/db.sqlite3
+serve: export DJANGO_ALLOWED_HOSTS ?= 127.0.0.1,localhost
+serve: $(VENV)/.installed
+	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve: DJANGO_SECRET_KEY is not set." \
+		"Make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'" >&2; exit 1; }
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py create_first_admin
+	$(PY) manage.py collectstatic --no-input --verbosity 0
+	@if [ "$$DJANGO_HTTPS" = 0 ]; then \
+		echo "Serving http://$(BIND) with DJANGO_HTTPS=0: plain HTTP, for loopback only."; \
+	else \
+		echo "Serving $(BIND) for a TLS proxy at $(FORWARDED_ALLOW_IPS) (DJANGO_HTTPS=$$DJANGO_HTTPS)."; \
+	fi
+	exec $(VENV)/bin/gunicorn tace_site.wsgi --bind $(BIND) --workers $(WORKERS) \
+		--forwarded-allow-ips "$(FORWARDED_ALLOW_IPS)" --no-control-socket
+
 ## make test: install the dev requirements, lint, run the whole suite
 test: $(VENV)/.installed-dev lint
 	$(PY) -m pytest
+
+## make test-postgres: the suite on PostgreSQL (TEST_DATABASE_URL; pytest-django makes the test database)
+test-postgres: $(VENV)/.installed-dev
+	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

@@ -27,8 +27,16 @@ def _audit_tables_can_be_emptied_after_transactional_tests(request):
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
+def settings_for_tests(settings):
+    # Argon2 is slow on purpose (test_settings.py checks it is the production hasher).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests run without collectstatic: no manifest of hashed names (test_settings.py runs
+    # collectstatic itself), no STATIC_ROOT for WhiteNoise to scan at start.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.WHITENOISE_AUTOREFRESH = True
 
 
 def make_user(django_user_model, username, *groups):

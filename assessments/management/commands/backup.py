@@ -1,0 +1,44 @@
+import os
+import sqlite3
+import subprocess
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, connections
+
+
+class Command(BaseCommand):
+    help = (
+        "Write a consistent copy of the database to PATH while the app runs: an SQLite "
+        "file (online backup API) or a pg_dump custom-format archive (for pg_restore)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", type=Path)
+        parser.add_argument("--database", default=DEFAULT_DB_ALIAS)
+
+    def handle(self, *, path: Path, database: str, **options):
+        if path.exists():
+            raise CommandError(f"{path} already exists: choose a new file.")
+        connection = connections[database]
+        if connection.vendor == "sqlite":
+            connection.ensure_connection()
+            with sqlite3.connect(path) as copy:
+                connection.connection.backup(copy)
+            copy.close()
+        elif connection.vendor == "postgresql":
+            # Django's own psql arguments (host, port, user, database) and environment
+            # (PGPASSWORD, PGSSLMODE, ...): the password never appears on a command line.
+            args, env = connection.client.settings_to_cmd_args_env(
+                connection.settings_dict, ["--format=custom", f"--file={path}"]
+            )
+            args[0] = "pg_dump"
+            try:
+                subprocess.run(args, env={**os.environ, **(env or {})}, check=True)
+            except FileNotFoundError:
+                raise CommandError("pg_dump is not installed.") from None
+            except subprocess.CalledProcessError as error:
+                raise CommandError(f"pg_dump failed with exit code {error.returncode}.") from None
+        else:
+            raise CommandError(f"No backup method for the {connection.vendor} database.")
+        self.stdout.write(f"Backed up the {connection.vendor} database to {path}.")

@@ -1,0 +1,45 @@
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+
+STARTED_AT = "session_started_at"
+ACTIVE_AT = "session_active_at"
+# Saving the session on every request would write to the database on every page view.
+ACTIVITY_RESOLUTION = 60
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+
+
+class SessionTimeoutMiddleware:
+    """Log out after SESSION_IDLE_TIMEOUT without activity or SESSION_MAX_AGE_TOTAL in all."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = int(time.time())
+            session = request.session
+            started_at = session.setdefault(STARTED_AT, now)
+            active_at = session.setdefault(ACTIVE_AT, now)
+            if now - started_at >= settings.SESSION_MAX_AGE_TOTAL:
+                reason = f"after {_duration(settings.SESSION_MAX_AGE_TOTAL)}"
+            elif now - active_at >= settings.SESSION_IDLE_TIMEOUT:
+                reason = f"after {_duration(settings.SESSION_IDLE_TIMEOUT)} without activity"
+            else:
+                reason = None
+                if now - active_at >= ACTIVITY_RESOLUTION:
+                    session[ACTIVE_AT] = now
+            if reason:
+                logout(request)
+                messages.info(request, f"You were logged out {reason}. Please log in again.")
+                return redirect_to_login(request.get_full_path())
+        return self.get_response(request)
