@@ -9,7 +9,11 @@ import re
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect, sync_playwright
+
+from assessments import services
+from assessments.forms import AssessmentForm
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the
 # tests make there (creating users and assessments) are still synchronous.
@@ -25,7 +29,16 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-PASSWORD = "a-long-test-password"
+PASSWORD = "a-long-test-password"  # the clinician's, in tests/conftest.py
+ASSESSMENT = {
+    "mrn": "MRN-1",
+    "resection_date": "2026-01-05",
+    "tumor_size_cm": "3.0",
+    "tumor_count": "1",
+    "vascular_invasion": "none",
+    "cirrhosis_grade": "none",
+    "notes": "",
+}
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -49,6 +62,12 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Every test logs in afresh; the live server runs in this process, so it sees this too.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -79,9 +98,38 @@ def log_in(page):
 
 
 @pytest.fixture
-def clinician_page(page, log_in, django_user_model):
-    """A page logged in, through the login page, as a newly created clinician."""
-    django_user_model.objects.create_user(username="dr-lee", password=PASSWORD)
-    log_in("dr-lee")
+def clinician_page(page, log_in, clinician):
+    """A page logged in as the clinician, through the login page."""
+    log_in(clinician.username)
     expect(page).to_have_url(re.compile(r"/assessments/$"))
     return page
+
+
+@pytest.fixture
+def record(clinician):
+    """Record an assessment by the clinician, as the form would."""
+
+    def record(**changes):
+        form = AssessmentForm(data={**ASSESSMENT, **changes})
+        assert form.is_valid(), form.errors
+        return services.record_assessment(
+            data=form.cleaned_data, inputs=form.rule_inputs(), user=clinician
+        )
+
+    return record
+
+
+@pytest.fixture(scope="session")
+def axe_violations():
+    """Run axe-core (WCAG 2.1 A and AA rules) on a page; return a report of its violations."""
+    axe = Axe()
+    options = {
+        "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+        "resultTypes": ["violations"],
+    }
+
+    def axe_violations(page):
+        results = axe.run(page, options=options)
+        return results.generate_report() if results.violations_count else ""
+
+    return axe_violations

@@ -6,9 +6,8 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.browser
 
 
-def test_wrong_password_shows_an_error_and_stays_logged_out(page, log_in, django_user_model):
-    django_user_model.objects.create_user(username="dr-lee", password="a-long-test-password")
-    log_in("dr-lee", "not-the-password")
+def test_wrong_password_shows_an_error_and_stays_logged_out(page, log_in, clinician):
+    log_in(clinician.username, "not-the-password")
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
     expect(page.get_by_role("alert")).to_contain_text("correct username and password")
     expect(page.get_by_role("button", name="Log out")).to_have_count(0)
