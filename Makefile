@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run serve test test-postgres lint format
+.PHONY: run serve test test-postgres lint format screenshots
 
 BIND ?= 127.0.0.1:8000
 WORKERS ?= 3
@@ -62,3 +62,7 @@ lint: $(VENV)/.installed-dev
 format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+## make screenshots: retake the README's screenshots (docs/screenshots/) in headless Chromium
+screenshots: $(VENV)/.installed-dev
+	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/browser/test_screenshots.py

@@ -20,7 +20,35 @@ def _range_messages(low, high, unit: str = "") -> dict[str, str]:
     return {"min_value": message, "max_value": message}
 
 
-class RuleInputsForm(forms.Form):
+class RadioSelect(forms.RadioSelect):
+    """A radio group whose first option alone takes the group's autofocus (one per page)."""
+
+    def create_option(self, *args, **kwargs):
+        option = super().create_option(*args, **kwargs)
+        if option["index"] != "0":
+            option["attrs"].pop("autofocus", None)
+        return option
+
+
+class FocusFirstErrorMixin:
+    """Once validated, the first invalid field gets autofocus.
+
+    The browser then moves the keyboard focus, and a screen reader, to it on
+    load, without any script.
+    """
+
+    def full_clean(self):
+        super().full_clean()
+        first = next((name for name in self.fields if name in self._errors), None)
+        if first is not None:
+            self.fields[first].widget.attrs["autofocus"] = True
+
+    def fields_with_errors(self):
+        """For the error summary at the top of the page."""
+        return [field for field in self if field.errors]
+
+
+class RuleInputsForm(FocusFirstErrorMixin, forms.Form):
     tumor_size_cm = forms.DecimalField(
         label="Largest tumor diameter (cm)",
         min_value=rules.TUMOR_SIZE_MIN_CM,
@@ -47,14 +75,14 @@ class RuleInputsForm(forms.Form):
     vascular_invasion = forms.ChoiceField(
         label="Vascular invasion",
         choices=rules.VASCULAR_INVASION_RULESET_1.items(),
-        widget=forms.RadioSelect,
+        widget=RadioSelect,
         help_text="Microvascular: seen only under the microscope. Portal vein branch: "
         "cancer thrombus in a first- or second-order portal vein branch.",
     )
     cirrhosis_grade = forms.ChoiceField(
         label="Cirrhosis grade",
         choices=rules.CIRRHOSIS_GRADES.items(),
-        widget=forms.RadioSelect,
+        widget=RadioSelect,
         help_text="Severe means decompensated cirrhosis, now or in the past.",
     )
     prior_adjuvant_tace_sessions = forms.IntegerField(
@@ -119,7 +147,7 @@ class RuleInputsV2Form(RuleInputsForm):
     vascular_invasion = forms.ChoiceField(
         label="Vascular invasion",
         choices=rules.VASCULAR_INVASION.items(),
-        widget=forms.RadioSelect,
+        widget=RadioSelect,
         help_text="Microvascular: seen only under the microscope. Portal vein branch: "
         "cancer thrombus in a first- or second-order portal vein branch. Main portal "
         "vein: thrombus in the main trunk, removed at surgery.",
@@ -341,7 +369,7 @@ class ReevaluateForm(RecordFields, RuleInputsV2Form):
     version = VersionField()
 
 
-class SignForm(forms.Form):
+class SignForm(FocusFirstErrorMixin, forms.Form):
     password = forms.CharField(
         label="Your password",
         strip=False,
@@ -364,7 +392,7 @@ class SignForm(forms.Form):
         return password
 
 
-class VoidForm(forms.Form):
+class VoidForm(FocusFirstErrorMixin, forms.Form):
     reason = ReasonField(
         label="Reason for voiding",
         help_text="Why this assessment is void (at least 5 characters). Shown with it.",

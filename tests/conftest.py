@@ -1,19 +1,25 @@
+import importlib
+
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db import connection
 
 from assessments import services
-from assessments.audit import drop_append_only_triggers
+from assessments.audit import drop_append_only_triggers, install_append_only_triggers
 from assessments.forms import AssessmentForm
 
 PASSWORD = "a-long-test-password"
 
 
+ROLES = importlib.import_module("assessments.migrations.0003_roles").ROLES
+
+
 @pytest.fixture(autouse=True)
-def _audit_tables_can_be_emptied_after_transactional_tests(request):
+def _transactional_tests_start_as_migrated(request):
     """Tests that commit are followed by a flush (DELETE on SQLite), which the
-    append-only triggers refuse: drop them just before it. The flush's
-    post_migrate signal installs them again."""
+    append-only triggers refuse: drop them just before it. The flush also
+    empties what the migrations made; each such test starts with the triggers
+    and the roles in place."""
     marker = request.node.get_closest_marker("django_db")
     transactional = {"transactional_db", "live_server"} & set(request.fixturenames) or (
         marker is not None and marker.kwargs.get("transaction")
@@ -22,6 +28,12 @@ def _audit_tables_can_be_emptied_after_transactional_tests(request):
         yield
         return
     request.getfixturevalue("_django_db_helper")
+    install_append_only_triggers(connection)
+    for name, codenames in ROLES.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(
+            Permission.objects.filter(content_type__app_label="assessments", codename__in=codenames)
+        )
     yield
     drop_append_only_triggers(connection)
 

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -223,3 +224,30 @@ def test_ruleset_1_form_refuses_portal_vein_main():
     assert "vascular_invasion" in errors_for(vascular_invasion="portal_vein_main")
     form = RuleInputsV2Form(data={**VALID, "vascular_invasion": "portal_vein_main"})
     assert form.is_valid(), form.errors
+
+
+@pytest.mark.parametrize(
+    ("changes", "focused_id"),
+    [
+        ({"tumor_count": "0", "cirrhosis_grade": None}, "id_tumor_count"),
+        # In a radio group only the first option takes it.
+        (
+            {"vascular_invasion": None, "prior_adjuvant_tace_sessions": "11"},
+            "id_vascular_invasion_0",
+        ),
+    ],
+)
+def test_the_first_invalid_field_alone_gets_autofocus(changes, focused_id):
+    data = {k: v for k, v in {**VALID, **changes}.items() if v is not None}
+    form = RuleInputsForm(data=data)
+    assert not form.is_valid()
+    tags = re.findall(r"<input[^>]*\bautofocus\b[^>]*>", str(form))
+    assert len(tags) == 1
+    assert f'id="{focused_id}"' in tags[0]
+
+
+def test_a_valid_or_unbound_form_has_no_autofocus():
+    assert "autofocus" not in str(RuleInputsForm())
+    form = RuleInputsForm(data=VALID)
+    assert form.is_valid()
+    assert "autofocus" not in str(form)

@@ -18,7 +18,12 @@ MANAGE = [sys.executable, str(django_settings.BASE_DIR / "manage.py")]
 
 
 def production_env(**changes):
-    env = {key: value for key, value in os.environ.items() if key != "DJANGO_HTTPS"}
+    # Not what the test run itself sets: HTTPS off, async-unsafe on for the browser tests.
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DJANGO_HTTPS", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
     env |= {
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
