@@ -400,19 +400,36 @@ class VoidForm(FocusFirstErrorMixin, forms.Form):
     version = VersionField()
 
 
-def validate_json(obj, form_class=RuleInputsV2Form):
-    """Validate one decoded JSON object; return (form or None, errors).
+class JsonValidator:
+    """Validate decoded JSON objects with one form of the given class.
 
-    JSON input refuses fields the form does not know, each under its own name.
+    The same fields, checks and messages as the web form. One bound form is
+    reused from object to object, because building a form (a deep copy of
+    every field) costs more than validating it: this keeps the command line
+    fast on large batches. JSON input also refuses fields the form does not
+    know, each under its own name.
     """
-    if not isinstance(obj, dict):
-        return None, {"__all__": ["Expected a JSON object with the input fields."]}
-    form = form_class(data=obj)
-    errors = {} if form.is_valid() else error_lists(form)
-    for name in obj:
-        if name not in form.fields:
-            errors.setdefault(name, []).append("Unknown field.")
-    return (None if errors else form), errors
+
+    def __init__(self, form_class=None):
+        self.form = (form_class or RuleInputsV2Form)(data={})
+
+    def __call__(self, obj) -> tuple[forms.Form | None, dict[str, list[str]]]:
+        """Return (the validated form, or None; the errors by field)."""
+        if not isinstance(obj, dict):
+            return None, {"__all__": ["Expected a JSON object with the input fields."]}
+        form = self.form
+        form.data = obj
+        form._errors = None  # is_valid() cleans again
+        errors = {} if form.is_valid() else error_lists(form)
+        for name in obj:
+            if name not in form.fields:
+                errors.setdefault(name, []).append("Unknown field.")
+        return (None if errors else form), errors
+
+
+def validate_json(obj, form_class=None):
+    """Validate one decoded JSON object; return (form or None, errors)."""
+    return JsonValidator(form_class)(obj)
 
 
 def error_lists(form: forms.Form) -> dict[str, list[str]]:

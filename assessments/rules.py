@@ -18,9 +18,9 @@ Sources:
   -1.39 (Hiraoka 2017, Liver Cancer).
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 RULESET_1 = "1"
 RULESET_2 = "2"
@@ -101,6 +101,9 @@ ALBI_ALBUMIN_COEFFICIENT = Decimal("0.085")
 ALBI_GRADE_1_MAX = Decimal("-2.60")  # grade 1 if <= -2.60
 ALBI_GRADE_2_MAX = Decimal("-1.39")  # grade 2 if > -2.60 and <= -1.39; else grade 3
 ALBI_SHOWN_PLACES = Decimal("0.001")
+# 16 significant digits: far finer than the grade cut-offs and the 3 decimals
+# shown, and twice as fast as the default 28 for log10.
+ALBI_CONTEXT = Context(prec=16)
 
 RECOMMENDED = "recommended"
 NOT_RECOMMENDED = "not_recommended"
@@ -248,9 +251,17 @@ class Result:
     liver_function: dict | None = None
 
     def as_dict(self) -> dict:
-        result = asdict(self)
-        if self.ruleset == RULESET_1:
-            del result["liver_function"]
+        result = {
+            "ruleset": self.ruleset,
+            "recommendation": self.recommendation,
+            "risk_level": self.risk_level,
+            "risk_factors": list(self.risk_factors),
+            "contraindications": list(self.contraindications),
+            "cautions": list(self.cautions),
+            "rationale": list(self.rationale),
+        }
+        if self.ruleset != RULESET_1:
+            result["liver_function"] = dict(self.liver_function) if self.liver_function else None
         return result
 
 
@@ -278,7 +289,7 @@ def child_pugh_class(score: int) -> str:
 def albi_score(panel: LiverPanel) -> Decimal:
     """Unrounded, in decimal arithmetic."""
     return (
-        ALBI_BILIRUBIN_COEFFICIENT * panel.bilirubin_umol_l.log10()
+        ALBI_BILIRUBIN_COEFFICIENT * panel.bilirubin_umol_l.log10(ALBI_CONTEXT)
         - ALBI_ALBUMIN_COEFFICIENT * panel.albumin_g_l
     )
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand
 
 from assessments import rules
-from assessments.forms import RULESET_FORMS, validate_json
+from assessments.forms import RULESET_FORMS, JsonValidator
 
 INVALID = 2
 
@@ -20,13 +20,13 @@ def encode(obj) -> str:
     return json.dumps(obj, default=float)
 
 
-def score(text: str, ruleset: str) -> tuple[dict, bool]:
+def score(text: str, ruleset: str, validate: JsonValidator) -> tuple[dict, bool]:
     """Score one JSON document; return (output object, whether it was valid)."""
     try:
         obj = decode(text)
     except ValueError as error:
         return {"errors": {"__all__": [f"Not valid JSON: {error}"]}}, False
-    form, errors = validate_json(obj, RULESET_FORMS[ruleset])
+    form, errors = validate(obj)
     if errors:
         return {"errors": errors}, False
     return rules.evaluate(form.rule_inputs(), ruleset=ruleset).as_dict(), True
@@ -53,14 +53,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, jsonl=False, ruleset=rules.LATEST_RULESET, **options):
         out = self.stdout
+        validate = JsonValidator(RULESET_FORMS[ruleset])
         if jsonl:
             all_valid = True
             for line in sys.stdin:
-                result, valid = score(line, ruleset)
+                result, valid = score(line, ruleset, validate)
                 all_valid &= valid
                 out.write(encode(result))
         else:
-            result, all_valid = score(sys.stdin.read(), ruleset)
+            result, all_valid = score(sys.stdin.read(), ruleset, validate)
             out.write(encode(result))
         if not all_valid:
             raise SystemExit(INVALID)
