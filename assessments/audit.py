@@ -2,6 +2,7 @@
 
 import csv
 
+from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -10,6 +11,8 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
+
+from tace_site import proxy
 
 from .models import AuditEvent, HistoryAction
 
@@ -57,7 +60,8 @@ def drop_append_only_triggers(connection) -> None:
 
 
 def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+    """The client's address as the login throttle sees it (behind the proxy too)."""
+    return proxy.client_ip(request) if request is not None else None
 
 
 def log_event(
@@ -152,6 +156,15 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
     )
 
 
+def on_locked_out(sender, request, username, ip_address, **kwargs):
+    log_event(
+        action=AuditEvent.Action.LOCKED_OUT,
+        request=request,
+        username=str(username or "")[:150],
+        detail={"client_ip": ip_address},
+    )
+
+
 def _acting_request():
     return getattr(HistoricalRecords.context, "request", None)
 
@@ -201,6 +214,7 @@ def connect_signals() -> None:
     user_logged_in.connect(on_login, dispatch_uid="audit_login")
     user_logged_out.connect(on_logout, dispatch_uid="audit_logout")
     user_login_failed.connect(on_login_failed, dispatch_uid="audit_login_failed")
+    user_locked_out.connect(on_locked_out, dispatch_uid="audit_locked_out")
     for model in (User, Group):
         post_save.connect(on_account_saved, sender=model, dispatch_uid=f"audit_save_{model}")
         post_delete.connect(on_account_deleted, sender=model, dispatch_uid=f"audit_del_{model}")

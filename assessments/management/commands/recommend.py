@@ -24,7 +24,7 @@ def score(text: str, ruleset: str, validate: JsonValidator) -> tuple[dict, bool]
     """Score one JSON document; return (output object, whether it was valid)."""
     try:
         obj = decode(text)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: absurdly deep nesting
         return {"errors": {"__all__": [f"Not valid JSON: {error}"]}}, False
     form, errors = validate(obj)
     if errors:
