@@ -11,7 +11,7 @@ from django.contrib.auth import authenticate
 from django.utils import timezone
 
 from . import rules
-from .models import MRN_VALIDATOR
+from .models import MRN_VALIDATOR, Assessment
 
 
 def _range_messages(low, high, unit: str = "") -> dict[str, str]:
@@ -269,7 +269,7 @@ class RecordFields(forms.Form):
         "vascular_invasion",
         "cirrhosis_grade",
         "prior_adjuvant_tace_sessions",
-        *rules.LiverPanel.__dataclass_fields__,
+        *Assessment.PANEL_INPUTS,
         "notes",
         "change_reason",
     ]

@@ -84,6 +84,32 @@ class Assessment(models.Model):
         VOIDED = "voided", "Voided"
 
     SIGNATURE_MEANING = "reviewed and approved"
+    # Field names by role, in the order of the form.
+    RULE_INPUTS = [
+        "tumor_size_cm",
+        "tumor_count",
+        "vascular_invasion",
+        "cirrhosis_grade",
+        "prior_adjuvant_tace_sessions",
+    ]
+    PANEL_INPUTS = [
+        "bilirubin",
+        "bilirubin_unit",
+        "albumin",
+        "albumin_unit",
+        "inr",
+        "ascites",
+        "encephalopathy",
+    ]
+    RESULT = [
+        "ruleset",
+        "recommendation",
+        "risk_level",
+        "risk_factors",
+        "contraindications",
+        "cautions",
+    ]
+    LIVER_FUNCTION = ["child_pugh_score", "child_pugh_class", "albi_score", "albi_grade"]
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="assessments")
     resection_date = models.DateField()
@@ -260,9 +286,7 @@ class Assessment(models.Model):
     def liver_panel(self) -> rules.LiverPanel | None:
         if self.bilirubin is None:
             return None
-        return rules.LiverPanel(
-            **{name: getattr(self, name) for name in rules.LiverPanel.__dataclass_fields__}
-        )
+        return rules.LiverPanel(**{name: getattr(self, name) for name in self.PANEL_INPUTS})
 
     @property
     def liver_function(self) -> dict | None:

@@ -29,30 +29,20 @@ class NotAllowed(Exception):
     """The action does not apply to the assessment in its present state."""
 
 
-RULE_INPUTS = [
-    "tumor_size_cm",
-    "tumor_count",
-    "vascular_invasion",
-    "cirrhosis_grade",
-    "prior_adjuvant_tace_sessions",
-]
-LIVER_FUNCTION = ["child_pugh_score", "child_pugh_class", "albi_score", "albi_grade"]
-
-
 def _apply(assessment: Assessment, data: dict, inputs: rules.Inputs, ruleset: str) -> None:
     """Set the inputs and the result of the given ruleset on the assessment."""
     assessment.resection_date = data["resection_date"]
     assessment.notes = data.get("notes", "")
-    for name in RULE_INPUTS:
+    for name in Assessment.RULE_INPUTS:
         setattr(assessment, name, getattr(inputs, name))
     panel = inputs.liver_panel
-    for name in rules.LiverPanel.__dataclass_fields__:
+    for name in Assessment.PANEL_INPUTS:
         setattr(assessment, name, getattr(panel, name) if panel else None)
     result = rules.evaluate(inputs, ruleset=ruleset).as_dict()
     function = result.pop("liver_function", None) or {}
     for name, value in result.items():
         setattr(assessment, name, value)
-    for name in LIVER_FUNCTION:
+    for name in Assessment.LIVER_FUNCTION:
         setattr(assessment, name, function.get(name))
 
 

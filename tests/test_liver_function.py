@@ -243,6 +243,14 @@ def test_reevaluation_under_ruleset_2_is_recorded_in_history(clinician_client, c
     assert latest.history_change_reason == "re-evaluated under ruleset 2"
     assert latest.history_user == clinician
     assert old.history.last().ruleset == "1"
+    # The history shows what the re-evaluation added and changed.
+    history = clinician_client.get(reverse("assessments:history", args=[old.pk]))
+    changes = {c["field"]: (c["old"], c["new"]) for c in history.context["versions"][0]["changes"]}
+    assert changes["ruleset"] == ("1", "2")
+    assert changes["bilirubin"] == ("(none)", "3.00")
+    assert changes["bilirubin_unit"] == ("(none)", "mg/dL")
+    assert changes["child_pugh_class"] == ("(none)", "C")
+    assert changes["recommendation"] == ("Recommended", "Not recommended")
     # Once under ruleset 2 there is nothing newer to move to.
     assert clinician_client.get(url).status_code == 302
 
