@@ -47,12 +47,18 @@ serve: $(VENV)/.installed
 	exec $(VENV)/bin/gunicorn tace_site.wsgi --bind $(BIND) --workers $(WORKERS) \
 		--forwarded-allow-ips "$(FORWARDED_ALLOW_IPS)" --no-control-socket
 
-## make test: install the dev requirements, lint, run the whole suite
-test: $(VENV)/.installed-dev lint
+# The browser tests drive Debian's Chromium (Playwright downloads no browser here).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+## make test: install the dev requirements and Chromium, lint, run the whole suite
+test: $(VENV)/.installed-dev $(CHROMIUM) lint
 	$(PY) -m pytest
 
 ## make test-postgres: the suite on PostgreSQL (TEST_DATABASE_URL; pytest-django makes the test database)
-test-postgres: $(VENV)/.installed-dev
+test-postgres: $(VENV)/.installed-dev $(CHROMIUM)
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest
 
 lint: $(VENV)/.installed-dev
