@@ -6,13 +6,15 @@ import pytest
 from playwright.sync_api import expect
 
 from assessments import services
+from tests.conftest import PANEL
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def recommended(record):
-    """A long result: three risk factors, two cautions, six rationale sentences, notes."""
+    """A long result: three risk factors and cautions, seven rationale sentences, a liver
+    panel, notes."""
     return record(
         mrn="MRN-2026-000123",
         tumor_size_cm="6.2",
@@ -21,6 +23,7 @@ def recommended(record):
         cirrhosis_grade="moderate",
         prior_adjuvant_tace_sessions="1",
         notes="Discussed at the multidisciplinary meeting.",
+        **PANEL,
     )
 
 
@@ -63,6 +66,7 @@ def test_detail_prints_as_a_one_page_summary(clinician_page, clinician, recommen
         "6.2 cm",
         "Portal vein branch thrombus",
         "Moderate: compensated",
+        "Child-Pugh score (class B)",
         "Rationale",
         "A second and last adjuvant TACE session is recommended",
         "Discussed at the multidisciplinary meeting.",
