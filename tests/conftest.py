@@ -1,14 +1,27 @@
 import importlib
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
 
-from assessments import services
+from assessments import rules, services
 from assessments.audit import drop_append_only_triggers, install_append_only_triggers
 from assessments.forms import AssessmentForm
+from assessments.models import Assessment, Patient
 
 PASSWORD = "a-long-test-password"
+
+# A full liver-function panel in mg/dL and g/dL: Child-Pugh 9 (class B), ALBI grade 2.
+PANEL = {
+    "bilirubin": "3.0",
+    "bilirubin_unit": "mg_dl",
+    "albumin": "3.4",
+    "albumin_unit": "g_dl",
+    "inr": "1.8",
+    "ascites": "mild",
+    "encephalopathy": "none",
+}
 
 
 ROLES = importlib.import_module("assessments.migrations.0003_roles").ROLES
@@ -117,3 +130,21 @@ def record(user, **changes):
     form = AssessmentForm(data=data)
     assert form.is_valid(), form.errors
     return services.record_assessment(data=form.cleaned_data, inputs=form.rule_inputs(), user=user)
+
+
+def ruleset_1_assessment(user, **inputs) -> Assessment:
+    """An assessment as ruleset 1 saved it, before ruleset 2 existed."""
+    values = {
+        "tumor_size_cm": Decimal("4.0"),
+        "tumor_count": 1,
+        "vascular_invasion": "microvascular",
+        "cirrhosis_grade": "moderate",
+        **inputs,
+    }
+    result = rules.evaluate(rules.Inputs(**values), ruleset="1").as_dict()
+    patient = Patient.objects.create(mrn="OLD-1")
+    assessment = Assessment(
+        patient=patient, resection_date="2026-01-10", created_by=user, **values, **result
+    )
+    assessment.save()
+    return assessment

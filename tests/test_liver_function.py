@@ -8,20 +8,10 @@ from django.urls import reverse
 
 from assessments import rules
 from assessments.forms import RuleInputsV2Form, error_lists
-from assessments.models import Assessment, Patient
-from tests.conftest import record
+from assessments.models import Assessment
+from tests.conftest import PANEL, record, ruleset_1_assessment
 
 pytestmark = pytest.mark.django_db
-
-PANEL = {
-    "bilirubin": "3.0",
-    "bilirubin_unit": "mg_dl",
-    "albumin": "3.4",
-    "albumin_unit": "g_dl",
-    "inr": "1.8",
-    "ascites": "mild",
-    "encephalopathy": "none",
-}
 
 
 def test_new_assessment_with_a_panel(clinician_client, valid_data):
@@ -159,24 +149,6 @@ def test_every_result_links_to_the_rules(clinician_client, clinician):
 
 
 # Ruleset 1 assessments keep their ruleset; re-evaluation is an amendment
-
-
-def ruleset_1_assessment(user, **inputs) -> Assessment:
-    """An assessment as ruleset 1 saved it, before ruleset 2 existed."""
-    values = {
-        "tumor_size_cm": Decimal("4.0"),
-        "tumor_count": 1,
-        "vascular_invasion": "microvascular",
-        "cirrhosis_grade": "moderate",
-        **inputs,
-    }
-    result = rules.evaluate(rules.Inputs(**values), ruleset="1").as_dict()
-    patient = Patient.objects.create(mrn="OLD-1")
-    assessment = Assessment(
-        patient=patient, resection_date="2026-01-10", created_by=user, **values, **result
-    )
-    assessment.save()
-    return assessment
 
 
 def test_old_assessments_keep_their_ruleset_and_result(clinician_client, clinician):

@@ -13,6 +13,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect, sync_playwright
 
+from tests.conftest import PASSWORD
 from tests.conftest import record as record_assessment
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the
@@ -29,7 +30,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-PASSWORD = "a-long-test-password"  # the clinician's, in tests/conftest.py
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -57,8 +57,13 @@ def browser():
 
 @pytest.fixture
 def page(request, browser, live_server):
+    """A page in a fresh context; parametrize indirectly to pass context options,
+    e.g. {"java_script_enabled": False}."""
     context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="en-GB"
+        base_url=live_server.url,
+        viewport={"width": 1280, "height": 900},
+        locale="en-GB",
+        **getattr(request, "param", {}),
     )
     page = context.new_page()
     yield page

@@ -1,7 +1,10 @@
 """Accessibility: no WCAG 2.1 A or AA violation axe-core can find, on any page; visible labels."""
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import expect
+
+from tests.conftest import PANEL, PASSWORD, ruleset_1_assessment
 
 pytestmark = pytest.mark.browser
 
@@ -37,6 +40,96 @@ def test_logged_in_pages(clinician_page, record, axe_violations):
     page.get_by_role("alert").wait_for()
     found["form with errors"] = axe_violations(page)
     assert found == dict.fromkeys(found, ""), "\n".join(f"{k}: {v}" for k, v in found.items())
+
+
+def report(found):
+    return "\n".join(f"{k}: {v}" for k, v in found.items() if v)
+
+
+def test_amend_sign_void_and_history_pages(clinician_page, record, axe_violations):
+    page = clinician_page
+    pk = record(mrn="MRN-4").pk
+    found = {}
+    page.goto(reverse("assessments:edit", args=[pk]))
+    found["amend"] = axe_violations(page)
+    page.get_by_label("Largest tumor diameter (cm)").fill("")
+    page.get_by_role("button", name="Save amendment").click()
+    page.get_by_role("alert").wait_for()
+    found["amend with errors"] = axe_violations(page)
+    page.get_by_label("Largest tumor diameter (cm)").fill("6.0")
+    page.get_by_label("Reason for change").fill("Size corrected.")
+    page.get_by_role("button", name="Save amendment").click()
+    expect(page.locator("[data-recommendation=recommended]")).to_be_visible()
+
+    page.goto(reverse("assessments:sign", args=[pk]))
+    page.get_by_label("Your password").fill("not-the-password")
+    page.get_by_role("button", name="Sign as reviewed and approved").click()
+    page.get_by_role("alert").wait_for()
+    found["sign with a wrong password"] = axe_violations(page)
+    page.get_by_label("Your password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign as reviewed and approved").click()
+    expect(page.locator("[data-status=signed]")).to_be_visible()
+
+    page.goto(reverse("assessments:void", args=[pk]))
+    found["void"] = axe_violations(page)
+    page.get_by_label("Reason for voiding").fill("Entered twice.")
+    page.get_by_role("button", name="Void assessment").click()
+    expect(page.locator("[data-status=voided]")).to_be_visible()
+    found["detail, voided"] = axe_violations(page)
+
+    page.goto(reverse("assessments:history", args=[pk]))
+    expect(page.locator("ol.history > li")).to_have_count(4)
+    found["history, four versions"] = axe_violations(page)
+    assert found == dict.fromkeys(found, ""), report(found)
+
+
+def test_liver_function_rules_and_reevaluation_pages(
+    clinician_page, clinician, record, axe_violations
+):
+    page = clinician_page
+    with_panel = record(mrn="MRN-5", **PANEL)
+    old = ruleset_1_assessment(clinician)
+    found = {}
+    for name, path in [
+        ("rules", reverse("assessments:rules")),
+        ("detail with a liver panel", with_panel.get_absolute_url()),
+        ("detail under ruleset 1", old.get_absolute_url()),
+    ]:
+        page.goto(path)
+        found[name] = axe_violations(page)
+    expect(page.locator("[data-newer-ruleset]")).to_be_visible()
+    page.get_by_role("link", name="Re-evaluate under ruleset 2").click()
+    # The form opens filled in: the preview shows its result, which is checked too.
+    expect(page.locator("#preview")).to_have_attribute("data-state", "result")
+    found["re-evaluate"] = axe_violations(page)
+    assert found == dict.fromkeys(found, ""), report(found)
+
+
+def test_audit_log_pages(page, log_in, reviewer, record, axe_violations):
+    assessment = record(mrn="MRN-6")
+    log_in(reviewer.username)
+    page.goto(assessment.get_absolute_url())
+    found = {}
+    page.goto(reverse("assessments:audit_log"))
+    found["audit log"] = axe_violations(page)
+    page.get_by_label("Action").select_option(label="Viewed an assessment")
+    page.get_by_label("MRN", exact=True).fill("MRN-6")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("tbody tr")).to_have_count(1)
+    found["audit log, filtered"] = axe_violations(page)
+    page.get_by_label("User").fill("someone-else")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_text("No events match.")).to_be_visible()
+    found["audit log, nothing found"] = axe_violations(page)
+    assert found == dict.fromkeys(found, ""), report(found)
+
+
+def test_the_403_page(page, log_in, no_role_user, axe_violations):
+    log_in(no_role_user.username)
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "You do not have permission for this page"
+    )
+    assert axe_violations(page) == ""
 
 
 @pytest.mark.parametrize("path", ["/assessments/", "/assessments/new/"])

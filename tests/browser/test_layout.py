@@ -5,12 +5,16 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from assessments import services
+from tests.conftest import PANEL
+
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def recommended(record):
-    """A long result: three risk factors, two cautions, six rationale sentences, notes."""
+    """A long result: three risk factors and cautions, seven rationale sentences, a liver
+    panel, notes."""
     return record(
         mrn="MRN-2026-000123",
         tumor_size_cm="6.2",
@@ -19,6 +23,7 @@ def recommended(record):
         cirrhosis_grade="moderate",
         prior_adjuvant_tace_sessions="1",
         notes="Discussed at the multidisciplinary meeting.",
+        **PANEL,
     )
 
 
@@ -44,14 +49,16 @@ def test_phone_width_needs_no_horizontal_scrolling(clinician_page, recommended, 
         expect(page.get_by_role("cell", name="TACE recommended")).to_be_in_viewport()
 
 
-def test_detail_prints_as_a_one_page_summary(clinician_page, recommended):
+def test_detail_prints_as_a_one_page_summary(clinician_page, clinician, recommended):
     page = clinician_page
+    services.sign_assessment(assessment=recommended, user=clinician, version=recommended.version)
     page.goto(recommended.get_absolute_url())
     page.emulate_media(media="print")
     expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
     for element in page.locator("header, button, .btn, .skip-link").all():
         expect(element).to_be_hidden()
     expect(page.locator("[data-recommendation]")).to_be_visible()
+    expect(page.locator("[data-status=signed]")).to_be_visible()
     printed = page.locator("body")
     for text in [
         "Assessment of MRN-2026-000123",
@@ -59,6 +66,7 @@ def test_detail_prints_as_a_one_page_summary(clinician_page, recommended):
         "6.2 cm",
         "Portal vein branch thrombus",
         "Moderate: compensated",
+        "Child-Pugh score (class B)",
         "Rationale",
         "A second and last adjuvant TACE session is recommended",
         "Discussed at the multidisciplinary meeting.",
@@ -66,6 +74,7 @@ def test_detail_prints_as_a_one_page_summary(clinician_page, recommended):
         "dr-lee",
         f"{recommended.created_at:%-d %b %Y}",
         "does not replace",
+        "Signed as reviewed and approved by dr-lee",
     ]:
         expect(printed).to_contain_text(text, use_inner_text=True)
     for paper in ("A4", "Letter"):

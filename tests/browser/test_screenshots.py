@@ -31,13 +31,23 @@ def test_form_and_result_screenshots(clinician_page):
     page.get_by_label("Number of tumors").fill("1")
     page.get_by_label("Microvascular").check()
     page.get_by_label("Mild: compensated").check()
-    page.evaluate("document.activeElement.blur()")
+    page.get_by_label("Total bilirubin").fill("14")
+    page.get_by_label("Serum albumin").fill("42")
+    page.get_by_label("INR", exact=True).fill("1.05")
+    page.get_by_label("Ascites", exact=True).select_option("none")
+    page.get_by_label("Hepatic encephalopathy", exact=True).select_option("none")
+    # At the top of the page the sticky preview sits beside the first fields.
+    page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")
+    preview = page.locator("#preview")
+    expect(preview).to_have_attribute("data-recommendation", "recommended")
+    expect(preview).to_contain_text("Child-Pugh 5 (class A); ALBI -2.814 (grade 1)")
     page.screenshot(path=out / "form.png", full_page=True)
 
     page.get_by_role("button", name="Save and show recommendation").click()
     expect(page.locator("[data-recommendation]")).to_have_attribute(
         "data-recommendation", "recommended"
     )
+    expect(page.locator(".liver-function")).to_have_attribute("data-child-pugh-class", "A")
     page.screenshot(path=out / "result.png", full_page=True)
 
     for name in ("form.png", "result.png"):
