@@ -406,13 +406,16 @@ def test_audit_export_is_logged_and_escaped(reviewer_client, reviewer):
     assert export.detail["filters"] == {"action": "login_failed"}
 
 
-def test_user_and_group_changes_are_audited(clinician):
+def test_user_and_group_changes_are_audited(clinician, reviewer, reviewer_client):
     before = AuditEvent.objects.count()
     clinician.groups.add(Group.objects.get(name="Reviewers"))
     event = AuditEvent.objects.order_by("-id").first()
     assert AuditEvent.objects.count() == before + 1
     assert event.action == "user_changed"
     assert event.detail == {"target": "user dr-lee", "change": "groups add", "items": ["Reviewers"]}
+    reviewer_client.force_login(reviewer)
+    html = reviewer_client.get(reverse("assessments:audit_log")).content.decode()
+    assert "target: user dr-lee; change: groups add; items: Reviewers" in html
     clinician.is_active = False
     clinician.save()
     event = AuditEvent.objects.order_by("-id").first()

@@ -11,3 +11,12 @@ def plain(value):
     if not isinstance(value, Decimal):
         return value
     return format(value.normalize(), "f")
+
+
+@register.filter
+def detail_text(detail: dict) -> str:
+    """An audit event's detail as 'key: value; ...', lists as their items."""
+    return "; ".join(
+        f"{key}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
+        for key, value in detail.items()
+    )

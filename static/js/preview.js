@@ -17,15 +17,7 @@
     return node;
   }
 
-  function list(title, codes) {
-    const wrapper = document.createDocumentFragment();
-    wrapper.append(element("h3", title, "h6 mt-2 mb-1"));
-    const ul = element("ul", undefined, "mb-1");
-    codes.forEach((code) => ul.append(element("li", code.replace(/_/g, " "))));
-    if (!codes.length) ul.append(element("li", "none"));
-    wrapper.append(ul);
-    return wrapper;
-  }
+  const riskLevels = { high: "High", low: "Low" };
 
   function show(data) {
     region.replaceChildren();
@@ -40,14 +32,15 @@
     region.dataset.state = "result";
     region.dataset.recommendation = result.recommendation;
     region.append(element("p", names[result.recommendation], "fw-bold fs-5 mb-1"));
-    region.append(element("p", `Risk of recurrence: ${result.risk_level}`, "mb-1"));
-    region.append(list("Risk factors", result.risk_factors));
-    region.append(list("Contraindications", result.contraindications));
-    region.append(list("Cautions", result.cautions));
+    region.append(element("p", `Risk of recurrence: ${riskLevels[result.risk_level]}`, "mb-1"));
     const lf = result.liver_function;
     if (lf) {
-      region.append(element("p", `Child-Pugh ${lf.child_pugh_score} (class ${lf.child_pugh_class}); ALBI ${lf.albi_score} (grade ${lf.albi_grade})`, "mb-0"));
+      region.append(element("p", `Child-Pugh ${lf.child_pugh_score} (class ${lf.child_pugh_class}); ALBI ${lf.albi_score} (grade ${lf.albi_grade})`, "mb-1"));
     }
+    // The same sentences as the saved result: one per factor, contraindication and caution, then the outcome.
+    const why = element("ol", undefined, "mb-0 small");
+    result.rationale.forEach((sentence) => why.append(element("li", sentence)));
+    region.append(why);
   }
 
   let timer = null;

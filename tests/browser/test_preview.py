@@ -37,7 +37,8 @@ def test_the_preview_follows_the_values(clinician_page):
     page.get_by_label("Ascites", exact=True).select_option(PANEL["ascites"])
     page.get_by_label("Hepatic encephalopathy", exact=True).select_option(PANEL["encephalopathy"])
     expect(preview).to_contain_text("Child-Pugh 9 (class B); ALBI -1.761 (grade 2)")
-    expect(preview).to_contain_text("child pugh b")  # a caution: the recommendation stands
+    # A caution, in the result's own words: the recommendation stands.
+    expect(preview).to_contain_text("Child-Pugh class B: reduced liver function")
     expect(preview).to_have_attribute("data-recommendation", "recommended")
 
     size.fill("")
