@@ -264,11 +264,7 @@ class RecordFields(forms.Form):
     field_order = [
         "mrn",
         "resection_date",
-        "tumor_size_cm",
-        "tumor_count",
-        "vascular_invasion",
-        "cirrhosis_grade",
-        "prior_adjuvant_tace_sessions",
+        *Assessment.RULE_INPUTS,
         *Assessment.PANEL_INPUTS,
         "notes",
         "change_reason",
@@ -285,7 +281,7 @@ class RecordFields(forms.Form):
 
         parts = [
             Fieldset("Patient and surgery", *present("mrn", "resection_date")),
-            Fieldset("Tumor findings", *present(*rules.Inputs.__dataclass_fields__)),
+            Fieldset("Tumor findings", *Assessment.RULE_INPUTS),
         ]
         if "bilirubin" in self.fields:
             parts.append(
