@@ -1,0 +1,50 @@
+"""The list at hospital scale: a capped count, and a search by MRN an index can answer."""
+
+import pytest
+from django.urls import reverse
+
+from assessments.views import CappedPaginator
+from tests.conftest import record
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_count_stops_at_the_cap(clinician_client, clinician, monkeypatch):
+    monkeypatch.setattr(CappedPaginator, "MAX_COUNT", 30)
+    for _ in range(31):
+        record(clinician)
+    url = reverse("assessments:list")
+    page = clinician_client.get(url).context["page"]
+    assert (page.paginator.count, page.paginator.num_pages, page.paginator.capped) == (30, 2, True)
+    response = clinician_client.get(url, {"page": 3})  # past the cap: the last page
+    assert len(response.context["page"].object_list) == 5
+    assert "More than 30 match: the pages hold the newest 30." in response.content.decode()
+
+
+def test_under_the_cap_the_count_is_exact(clinician_client, clinician, monkeypatch):
+    monkeypatch.setattr(CappedPaginator, "MAX_COUNT", 30)
+    for _ in range(30):
+        record(clinician)
+    response = clinician_client.get(reverse("assessments:list"))
+    assert not response.context["page"].paginator.capped
+    assert "Page 1 of 2" in response.content.decode()
+    assert "More than" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("ab-1", ["AB-100", "AB-1"]),
+        ("AB-10", ["AB-100"]),
+        ("a", ["AB-100", "AB-1"]),
+        ("%", []),
+        ("A_", []),
+        ("AB-1\U0010ffff", []),
+        ("b", []),
+    ],
+)
+def test_search_is_a_prefix_of_the_mrn(clinician_client, clinician, query, found):
+    for mrn in ("AB-1", "AB-100", "CAB-1"):
+        record(clinician, mrn=mrn)
+    response = clinician_client.get(reverse("assessments:list"), {"q": query})
+    assert [a.patient.mrn for a in response.context["page"].object_list] == found
