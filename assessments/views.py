@@ -100,9 +100,20 @@ def mrn_prefix(prefix: str) -> Q:
     return Q(patient__mrn__startswith=prefix)
 
 
+LIST_COLUMNS = [
+    "created_at",
+    "recommendation",
+    "status",
+    "risk_factors",
+    "patient__mrn",
+    "created_by__username",
+]
+
+
 def filtered_assessments(params):
     """The list's rows for its query string; return (queryset, the filters as understood)."""
-    assessments = Assessment.objects.select_related("patient", "created_by")
+    # Only what the list shows: a whole row, with its four JSON fields, costs more to load.
+    assessments = Assessment.objects.select_related("patient", "created_by").only(*LIST_COLUMNS)
     filters = {
         "query": params.get("q", "").strip(),
         "recommendation": params.get("recommendation", ""),

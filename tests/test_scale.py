@@ -1,6 +1,8 @@
-"""The list at hospital scale: a capped count, and a search by MRN an index can answer."""
+"""At hospital scale: a capped count, a search by MRN an index can answer, the empty
+form rendered once."""
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from assessments.views import CappedPaginator
@@ -48,3 +50,21 @@ def test_search_is_a_prefix_of_the_mrn(clinician_client, clinician, query, found
         record(clinician, mrn=mrn)
     response = clinician_client.get(reverse("assessments:list"), {"q": query})
     assert [a.patient.mrn for a in response.context["page"].object_list] == found
+
+
+def test_the_empty_form_is_rendered_once_and_never_with_entries(clinician_client, valid_data):
+    cache.clear()
+    url = reverse("assessments:create")
+    empty = clinician_client.get(url).content.decode()
+    assert 'name="tumor_size_cm"' in empty
+    # A refused entry shows its values and errors, and is not what the next one gets.
+    refused = clinician_client.post(url, {**valid_data, "mrn": "CACHE-1", "tumor_count": "0"})
+    assert "CACHE-1" in refused.content.decode()
+    again = clinician_client.get(url).content.decode()
+    assert "CACHE-1" not in again
+    # The same form as the first time; only the CSRF token before it differs.
+    assert form_html(again) == form_html(empty)
+
+
+def form_html(page: str) -> str:
+    return page.rsplit('name="csrfmiddlewaretoken"', 1)[1].split(">", 1)[1]
