@@ -90,6 +90,10 @@ class Clinician(BenchUser):
         mrn = random_mrn()
         self.page("search", "/assessments/", params={"q": random.choice([mrn, mrn[:-1]])})
 
+    def no_match(self):
+        """What every logged-in page costs before its own work: session, user, permissions."""
+        self.page("no match", "/assessments/", params={"q": "NO-SUCH-MRN"})
+
     def detail(self):
         self.page("detail", f"/assessments/{random_assessment()}/")
 
@@ -135,6 +139,7 @@ class Clinician(BenchUser):
     PAGES = {
         "list": assessment_list,
         "search": search,
+        "no match": no_match,
         "detail": detail,
         "history": history,
         "patient": patient,

@@ -39,6 +39,7 @@ PAGES = [
     ("baseline", "Anonymous", "GET /accounts/login/, anonymous: no database work"),
     ("list", "Clinician", "GET /assessments/, newest first, 25 a page"),
     ("search", "Clinician", "GET /assessments/?q= a whole MRN, or all but its last digit"),
+    ("no match", "Clinician", "GET /assessments/?q=NO-SUCH-MRN: a logged-in page, no rows"),
     ("detail", "Clinician", "GET /assessments/<id>/ (writes an audit event)"),
     ("history", "Clinician", "GET /assessments/<id>/history/ (writes an audit event)"),
     ("patient", "Clinician", "GET /patients/<id>/ (writes an audit event)"),
@@ -67,6 +68,18 @@ def machine() -> str:
     kib = int(Path("/proc/meminfo").read_text().split()[1])
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     return f"{os.cpu_count()} cores ({cpu}), {kib / 2**20:.1f} GiB memory, load average {load}"
+
+
+def software() -> str:
+    import sqlite3
+
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    return (
+        f"commit {commit or 'unknown'}, Python {sys.version.split()[0]}, "
+        f"SQLite {sqlite3.sqlite_version}"
+    )
 
 
 def run(args: list[str], env: dict, logfile: Path, timeout: float, stdin=None, stdout=None):
@@ -282,6 +295,7 @@ def main() -> None:
         parser.error(f"unknown pages: {', '.join(sorted(unknown))}")
 
     log(f"Machine: {machine()}")
+    log(f"Software: {software()}")
     with tempfile.TemporaryDirectory(prefix="tace-bench-") as tmp:
         folder = Path(tmp)
         env = {
