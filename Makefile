@@ -2,13 +2,17 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run serve test test-postgres lint format screenshots
+.PHONY: run serve test test-postgres lint format screenshots bench
 
 BIND ?= 127.0.0.1:8000
 WORKERS ?= 3
 # Addresses whose X-Forwarded-* headers gunicorn trusts: the TLS proxy's only.
 FORWARDED_ALLOW_IPS ?= 127.0.0.1,::1
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tace_ci
+# make bench: assessments to seed, seconds of load per page, more options for bench/run.py.
+ROWS ?= 100000
+DURATION ?= 20
+BENCH_ARGS ?=
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +22,10 @@ $(VENV)/.installed: requirements.txt
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(VENV)/.installed-bench: $(VENV)/.installed requirements-bench.txt
+	$(PY) -m pip install --quiet -r requirements-bench.txt
 	touch $@
 
 ## make run: install, migrate, create the first administrator, serve on 127.0.0.1:8000 (debug on, SQLite)
@@ -72,3 +80,8 @@ format: $(VENV)/.installed-dev
 ## make screenshots: retake the README's screenshots (docs/screenshots/) in headless Chromium
 screenshots: $(VENV)/.installed-dev
 	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/browser/test_screenshots.py
+
+## make bench: seed ROWS assessments into a throw-away SQLite database, serve it as make serve does,
+## load each page with locust, time recommend --jsonl, print the figures (see docs/benchmarks.md)
+bench: $(VENV)/.installed-bench
+	$(PY) bench/run.py --rows $(ROWS) --duration $(DURATION) $(BENCH_ARGS)

@@ -5,7 +5,8 @@ from datetime import UTC
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -188,6 +189,15 @@ class Assessment(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # The list: newest first, overall or within a filter. Its search by MRN and the
+        # patient page go through the index Django makes for the patient foreign key.
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="assessment_created_idx"),
+            models.Index(fields=["status", "-created_at", "-id"], name="assessment_status_idx"),
+            models.Index(
+                fields=["recommendation", "-created_at", "-id"], name="assessment_recommend_idx"
+            ),
+        ]
         permissions = [
             ("sign_assessment", "Can sign an assessment"),
             ("void_assessment", "Can void an assessment"),
@@ -350,6 +360,13 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        # The audit log's filters, each newest first; the patient filter uses the
+        # foreign key's index.
+        indexes = [
+            models.Index(fields=["timestamp"], name="auditevent_timestamp_idx"),
+            models.Index(fields=["action", "-id"], name="auditevent_action_idx"),
+            models.Index(Upper("username"), F("id").desc(), name="auditevent_username_idx"),
+        ]
 
     def __str__(self):
         return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.username} {self.action}"

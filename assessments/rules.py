@@ -21,6 +21,7 @@ Sources:
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal
+from functools import lru_cache
 
 RULESET_1 = "1"
 RULESET_2 = "2"
@@ -286,10 +287,17 @@ def child_pugh_class(score: int) -> str:
     return next(name for name, low, high in CHILD_PUGH_CLASSES if low <= score <= high)
 
 
+@lru_cache(maxsize=4096)
+def _log10(value: Decimal) -> Decimal:
+    """The logarithm is half the cost of a result, and lab values repeat (they are
+    reported to a decimal or two): a batch computes each one once."""
+    return value.log10(ALBI_CONTEXT)
+
+
 def albi_score(panel: LiverPanel) -> Decimal:
     """Unrounded, in decimal arithmetic."""
     return (
-        ALBI_BILIRUBIN_COEFFICIENT * panel.bilirubin_umol_l.log10(ALBI_CONTEXT)
+        ALBI_BILIRUBIN_COEFFICIENT * _log10(panel.bilirubin_umol_l)
         - ALBI_ALBUMIN_COEFFICIENT * panel.albumin_g_l
     )
 

@@ -5,11 +5,15 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Q, Value
+from django.db.models.functions import Upper
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -29,6 +33,30 @@ from .models import Assessment, AuditEvent, Patient
 PAGE_SIZE = 25
 AUDIT_PAGE_SIZE = 50
 Action = AuditEvent.Action
+
+
+class CappedPaginator(Paginator):
+    """Counts at most MAX_COUNT matches.
+
+    Django's Paginator counts every match, and COUNT(*) grows with the table: at
+    hospital scale it would cost more than the page itself. Past the cap the pages
+    end at the cap, and the page says so: a search or a filter reaches older rows.
+    """
+
+    MAX_COUNT = 10_000
+
+    @cached_property
+    def _counted(self) -> int:
+        # Unordered, the count may read an index alone.
+        return self.object_list.order_by()[: self.MAX_COUNT + 1].count()
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._counted, self.MAX_COUNT)
+
+    @property
+    def capped(self) -> bool:
+        return self._counted > self.MAX_COUNT
 
 
 def permission_required(perm: str):
@@ -58,29 +86,56 @@ def _assessment(pk) -> Assessment:
     )
 
 
+def mrn_prefix(prefix: str) -> Q:
+    """MRNs that begin with prefix, as a condition each database answers from an index.
+
+    MRNs are stored upper-case. PostgreSQL answers LIKE 'X%' from the
+    varchar_pattern_ops index Django makes beside a unique CharField. SQLite's
+    LIKE ignores case, so it cannot use the (case-sensitive) index on mrn; the
+    range [prefix, prefix + the last code point) holds exactly the same MRNs.
+    """
+    prefix = prefix.upper()
+    if connection.vendor == "sqlite":
+        return Q(patient__mrn__gte=prefix, patient__mrn__lt=prefix + "\U0010ffff")
+    return Q(patient__mrn__startswith=prefix)
+
+
+LIST_COLUMNS = [
+    "created_at",
+    "recommendation",
+    "status",
+    "risk_factors",
+    "patient__mrn",
+    "created_by__username",
+]
+
+
+def filtered_assessments(params):
+    """The list's rows for its query string; return (queryset, the filters as understood)."""
+    # Only what the list shows: a whole row, with its four JSON fields, costs more to load.
+    assessments = Assessment.objects.select_related("patient", "created_by").only(*LIST_COLUMNS)
+    filters = {
+        "query": params.get("q", "").strip(),
+        "recommendation": params.get("recommendation", ""),
+        "show_voided": params.get("voided") == "1",
+    }
+    if filters["query"]:
+        assessments = assessments.filter(mrn_prefix(filters["query"]))
+    if filters["recommendation"] in rules.RECOMMENDATIONS:
+        assessments = assessments.filter(recommendation=filters["recommendation"])
+    if not filters["show_voided"]:
+        assessments = assessments.exclude(status=Assessment.Status.VOIDED)
+    return assessments, filters
+
+
 @permission_required("assessments.view_assessment")
 def assessment_list(request):
-    assessments = Assessment.objects.select_related("patient", "created_by")
-    query = request.GET.get("q", "").strip()
-    if query:
-        assessments = assessments.filter(patient__mrn__startswith=query.upper())
-    recommendation = request.GET.get("recommendation", "")
-    if recommendation in rules.RECOMMENDATIONS:
-        assessments = assessments.filter(recommendation=recommendation)
-    show_voided = request.GET.get("voided") == "1"
-    if not show_voided:
-        assessments = assessments.exclude(status=Assessment.Status.VOIDED)
-    page = Paginator(assessments, PAGE_SIZE).get_page(request.GET.get("page"))
+    assessments, filters = filtered_assessments(request.GET)
+    page = CappedPaginator(assessments, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "assessments/assessment_list.html",
-        {
-            "page": page,
-            "query": query,
-            "recommendation": recommendation,
-            "recommendations": rules.RECOMMENDATIONS,
-            "show_voided": show_voided,
-        },
+        {"page": page, "recommendations": rules.RECOMMENDATIONS, **filters},
     )
 
 
@@ -356,7 +411,10 @@ def _filtered_events(params):
     events = AuditEvent.objects.select_related("patient")
     filters = {name: params.get(name, "").strip() for name in FILTERS}
     if filters["user"]:
-        events = events.filter(username__iexact=filters["user"])
+        # Upper() on both sides: what iexact means, answered from auditevent_username_idx.
+        events = events.alias(username_upper=Upper("username")).filter(
+            username_upper=Upper(Value(filters["user"]))
+        )
     if filters["action"] in Action.values:
         events = events.filter(action=filters["action"])
     filters["patient"] = params.get("patient", "")
@@ -395,7 +453,7 @@ def audit_log(request):
         query = urlencode({name: value for name, value in params.items() if value})
         return redirect(f"{reverse('assessments:audit_log')}?{query}")
     events, filters = _filtered_events(request.GET)
-    page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -1,0 +1,366 @@
+"""make bench: how fast the app is at hospital scale, on this machine.
+
+1. A throw-away database: an SQLite file in a temporary folder (or
+   --database-url, which must name an empty database kept for this), migrated
+   and filled by seed_demo with --rows assessments.
+2. `make serve` on a free loopback port: gunicorn, debug off, DJANGO_HTTPS=0.
+3. Each page in turn, --users locust users back to back (no pause between
+   requests) for --duration seconds, logged in as demo clinicians or
+   reviewers; the baseline is the login page, requested anonymously, which
+   does no database work.
+4. A table per page: requests per second, p50, p95, p99 (ms), failures, and
+   the ratio of each to the baseline; then `manage.py recommend --jsonl` on
+   --lines lines of ruleset 2's fields, in lines per second; then the targets.
+
+The server is stopped, and the temporary folder removed, whatever happens.
+Every request goes to 127.0.0.1 only.
+"""
+
+import argparse
+import csv
+import json
+import os
+import random
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable  # make bench runs this with the project's virtualenv
+LOCUST = str(Path(PYTHON).with_name("locust"))
+# (page, locust user class, what it requests)
+PAGES = [
+    ("baseline", "Anonymous", "GET /accounts/login/, anonymous: no database work"),
+    ("list", "Clinician", "GET /assessments/, newest first, 25 a page"),
+    ("search", "Clinician", "GET /assessments/?q= a whole MRN, or all but its last digit"),
+    ("no match", "Clinician", "GET /assessments/?q=NO-SUCH-MRN: a logged-in page, no rows"),
+    ("detail", "Clinician", "GET /assessments/<id>/ (writes an audit event)"),
+    ("history", "Clinician", "GET /assessments/<id>/history/ (writes an audit event)"),
+    ("patient", "Clinician", "GET /patients/<id>/ (writes an audit event)"),
+    ("new form", "Clinician", "GET /assessments/new/"),
+    ("submit", "Clinician", "POST /assessments/new/ with a liver panel, 302 to the result"),
+    ("audit log", "Reviewer", "GET /audit/ as a reviewer"),
+]
+TARGET_P95_MS = 100
+TARGET_RATIO = 0.5  # list and search: at least half the baseline's requests per second
+TARGET_LINES_PER_S = 10_000
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown CPU",
+    )
+    kib = int(Path("/proc/meminfo").read_text().split()[1])
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    return f"{os.cpu_count()} cores ({cpu}), {kib / 2**20:.1f} GiB memory, load average {load}"
+
+
+def software() -> str:
+    import sqlite3
+
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    return (
+        f"commit {commit or 'unknown'}, Python {sys.version.split()[0]}, "
+        f"SQLite {sqlite3.sqlite_version}"
+    )
+
+
+def run(args: list[str], env: dict, logfile: Path, timeout: float, stdin=None, stdout=None):
+    """Run a command to completion, its output in logfile; fail with the log's tail."""
+    with logfile.open("ab") as out:
+        result = subprocess.run(
+            args,
+            cwd=ROOT,
+            env=env,
+            stdin=stdin,
+            stdout=stdout or out,
+            stderr=out,
+            timeout=timeout,
+        )
+    if result.returncode != 0:
+        tail = "\n".join(logfile.read_text(errors="replace").splitlines()[-30:])
+        raise SystemExit(f"{' '.join(args[:4])} failed (exit {result.returncode}):\n{tail}")
+    return result
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(env: dict, port: int, workers: int, logfile: Path) -> subprocess.Popen:
+    """make serve in a process group of its own, so that all of it can be stopped."""
+    server = subprocess.Popen(
+        ["make", "--no-print-directory", "serve", f"BIND=127.0.0.1:{port}", f"WORKERS={workers}"],
+        cwd=ROOT,
+        env=env,
+        stdout=logfile.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"make serve exited ({server.returncode}):\n{logfile.read_text()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.5)
+    stop_server(server)
+    raise SystemExit("The server did not answer /healthz within 120 s.")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    if server.poll() is not None:
+        return
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+def load(page: str, user_class: str, args, env: dict, port: int, folder: Path) -> dict:
+    """One page under load; its line of locust's stats."""
+    prefix = folder / page.replace(" ", "-")
+    run(
+        [
+            LOCUST,
+            "-f",
+            "bench/locustfile.py",
+            "--headless",
+            "--only-summary",
+            "--users",
+            str(args.users),
+            "--spawn-rate",
+            str(args.users),
+            "--run-time",
+            f"{args.duration}s",
+            "--host",
+            f"http://127.0.0.1:{port}",
+            "--csv",
+            str(prefix),
+            "--exit-code-on-error",
+            "0",
+            "--loglevel",
+            "WARNING",
+            user_class,
+        ],
+        {**env, "BENCH_PAGE": page, "BENCH_ROWS": str(args.rows)},
+        folder / "locust.log",
+        timeout=args.duration + 120,
+    )
+    with open(f"{prefix}_stats.csv", newline="") as stats:
+        row = next((r for r in csv.DictReader(stats) if r["Name"] == page), None)
+    if row is None:
+        raise SystemExit(f"No request of {page!r} was made: see the locust log.")
+    return {
+        "requests": int(row["Request Count"]),
+        "failures": int(row["Failure Count"]),
+        "rps": float(row["Requests/s"]),
+        "p50": float(row["50%"]),
+        "p95": float(row["95%"]),
+        "p99": float(row["99%"]),
+    }
+
+
+def jsonl_lines(count: int) -> str:
+    """Valid inputs with every field of ruleset 2, the liver panel included."""
+    rng = random.Random(2)
+    lines = []
+    for _ in range(count):
+        lines.append(
+            json.dumps(
+                {
+                    "tumor_size_cm": f"{rng.uniform(0.5, 15):.1f}",
+                    "tumor_count": rng.choice([1, 1, 1, 2, 3]),
+                    "vascular_invasion": rng.choice(
+                        ["none", "microvascular", "portal_vein_branch", "portal_vein_main"]
+                    ),
+                    "cirrhosis_grade": rng.choice(["none", "mild", "moderate", "severe"]),
+                    "prior_adjuvant_tace_sessions": rng.choice([0, 0, 1, 2]),
+                    "bilirubin": f"{rng.uniform(5, 80):.1f}",
+                    "bilirubin_unit": "umol_l",
+                    "albumin": f"{rng.uniform(25, 48):.1f}",
+                    "albumin_unit": "g_l",
+                    "inr": f"{rng.uniform(0.9, 2.0):.2f}",
+                    "ascites": rng.choice(["none", "mild", "moderate_severe"]),
+                    "encephalopathy": rng.choice(["none", "grade_1_2", "grade_3_4"]),
+                }
+            )
+        )
+    return "\n".join(lines) + "\n"
+
+
+def time_recommend(count: int, env: dict, folder: Path) -> dict:
+    command = [PYTHON, "manage.py", "recommend", "--jsonl"]
+    source, output = folder / "lines.jsonl", folder / "results.jsonl"
+    source.write_text(jsonl_lines(count))
+    (folder / "empty.jsonl").write_text("")
+    timings = {}
+    for name, path in (("start-up", folder / "empty.jsonl"), ("all", source)):
+        with path.open() as stdin, output.open("w") as stdout:
+            started = time.perf_counter()
+            run(command, env, folder / "recommend.log", 600, stdin=stdin, stdout=stdout)
+            timings[name] = time.perf_counter() - started
+    results = output.read_text().splitlines()
+    if len(results) != count or any('"errors"' in line for line in results[:100]):
+        raise SystemExit("recommend --jsonl did not score every line.")
+    return {
+        "seconds": timings["all"],
+        "startup": timings["start-up"],
+        "rate": count / timings["all"],
+        "steady": count / (timings["all"] - timings["start-up"]),
+    }
+
+
+def table(results: dict) -> str:
+    base = results["baseline"]
+    lines = [
+        "| page | requests/s | × baseline | p50 ms | p95 ms | p99 ms | p95 × baseline "
+        "| requests | failures |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for page, r in results.items():
+        lines.append(
+            f"| {page} | {r['rps']:.1f} | {r['rps'] / base['rps']:.2f} | {r['p50']:.0f} "
+            f"| {r['p95']:.0f} | {r['p99']:.0f} | {r['p95'] / max(base['p95'], 1):.1f} "
+            f"| {r['requests']} | {r['failures']} |"
+        )
+    return "\n".join(lines)
+
+
+def verdicts(results: dict, recommend: dict | None) -> list[str]:
+    out = []
+    for page, r in results.items():
+        ok = r["p95"] < TARGET_P95_MS and r["failures"] == 0
+        out.append(
+            f"{'ok    ' if ok else 'MISSED'} {page}: p95 {r['p95']:.0f} ms "
+            f"(target < {TARGET_P95_MS}), {r['failures']} failures"
+        )
+    for page in ("list", "search"):
+        if page in results:
+            ratio = results[page]["rps"] / results["baseline"]["rps"]
+            out.append(
+                f"{'ok    ' if ratio >= TARGET_RATIO else 'MISSED'} {page}: "
+                f"{ratio:.2f} × the baseline's requests/s (target >= {TARGET_RATIO})"
+            )
+    if recommend:
+        rate = recommend["rate"]
+        out.append(
+            f"{'ok    ' if rate >= TARGET_LINES_PER_S else 'MISSED'} recommend --jsonl: "
+            f"{rate:,.0f} lines/s (target >= {TARGET_LINES_PER_S:,})"
+        )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000, help="assessments to seed")
+    parser.add_argument("--duration", type=int, default=20, help="seconds of load per page")
+    parser.add_argument("--users", type=int, default=10, help="concurrent locust users")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument(
+        "--pages",
+        default=",".join(p for p, _, _ in PAGES),
+        help="comma-separated pages (the baseline is always run)",
+    )
+    parser.add_argument("--lines", type=int, default=100_000, help="lines for recommend --jsonl")
+    parser.add_argument("--database-url", help="an empty throw-away database instead of SQLite")
+    args = parser.parse_args()
+    wanted = {"baseline", *args.pages.split(",")}
+    unknown = wanted - {p for p, _, _ in PAGES}
+    if unknown:
+        parser.error(f"unknown pages: {', '.join(sorted(unknown))}")
+
+    log(f"Machine: {machine()}")
+    log(f"Software: {software()}")
+    with tempfile.TemporaryDirectory(prefix="tace-bench-") as tmp:
+        folder = Path(tmp)
+        env = {
+            **os.environ,
+            "DATABASE_URL": args.database_url or f"sqlite:///{folder / 'db.sqlite3'}",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "DJANGO_HTTPS": "0",
+            "DJANGO_DEBUG": "0",
+            "SEED_DEMO_PASSWORD": secrets.token_urlsafe(16),
+        }
+        setup = folder / "setup.log"
+        run([PYTHON, "manage.py", "migrate", "--no-input"], env, setup, 600)
+        log(f"Seeding {args.rows:,} assessments...")
+        started = time.monotonic()
+        run(
+            [PYTHON, "manage.py", "seed_demo", "--count", str(args.rows)],
+            {**env, "DJANGO_DEBUG": "1"},
+            setup,
+            7200,
+        )
+        log(
+            f"Seeded in {time.monotonic() - started:.0f} s: "
+            + setup.read_text().split("Added ")[-1].split(" in ")[0]
+        )
+
+        port = free_port()
+        server = start_server(env, port, args.workers, folder / "server.log")
+        results = {}
+        try:
+            log(
+                f"Serving on 127.0.0.1:{port} with {args.workers} workers; "
+                f"{args.users} users, {args.duration} s a page."
+            )
+            for page, user_class, _ in PAGES:
+                if page in wanted:
+                    results[page] = load(page, user_class, args, env, port, folder)
+                    log(
+                        f"  {page}: {results[page]['rps']:.1f} requests/s, "
+                        f"p95 {results[page]['p95']:.0f} ms"
+                    )
+        finally:
+            stop_server(server)
+        recommend = time_recommend(args.lines, env, folder) if args.lines else None
+
+    log(
+        f"\n{args.rows:,} assessments; {args.users} users back to back, {args.duration} s a "
+        f"page; gunicorn with {args.workers} workers; SQLite unless a database URL was given.\n"
+    )
+    log(table(results))
+    log("\nPages:")
+    for page, _, what in PAGES:
+        if page in results:
+            log(f"  {page}: {what}")
+    if recommend:
+        log(
+            f"\nrecommend --jsonl: {args.lines:,} lines in {recommend['seconds']:.1f} s, "
+            f"{recommend['rate']:,.0f} lines/s ({recommend['startup']:.1f} s of it start-up; "
+            f"{recommend['steady']:,.0f} lines/s after it)"
+        )
+    log("\nTargets:")
+    for line in verdicts(results, recommend):
+        log(f"  {line}")
+    log(f"\nMachine at the end: {machine()}")
+
+
+if __name__ == "__main__":
+    main()
