@@ -256,7 +256,7 @@ class Seeder:
 
     def amend(self, assessment: Assessment, **changes) -> None:
         inputs = rules.Inputs(
-            **{name: getattr(assessment, name) for name in services.RULE_INPUTS},
+            **{name: getattr(assessment, name) for name in Assessment.RULE_INPUTS},
             liver_panel=assessment.liver_panel,
         )
         # A new liver panel is a re-evaluation under the newest ruleset.
