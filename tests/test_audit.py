@@ -415,7 +415,7 @@ def test_user_and_group_changes_are_audited(clinician, reviewer, reviewer_client
     assert event.detail == {"target": "user dr-lee", "change": "groups add", "items": ["Reviewers"]}
     reviewer_client.force_login(reviewer)
     html = reviewer_client.get(reverse("assessments:audit_log")).content.decode()
-    assert "target: user dr-lee; change: groups add; items: Reviewers" in html
+    assert "change: groups add; items: Reviewers; target: user dr-lee" in html
     clinician.is_active = False
     clinician.save()
     event = AuditEvent.objects.order_by("-id").first()

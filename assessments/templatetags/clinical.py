@@ -15,8 +15,10 @@ def plain(value):
 
 @register.filter
 def detail_text(detail: dict) -> str:
-    """An audit event's detail as 'key: value; ...', lists as their items."""
+    """An audit event's detail as 'key: value; ...', lists as their items.
+
+    Keys sorted: PostgreSQL's jsonb keeps no order of its own."""
     return "; ".join(
         f"{key}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
-        for key, value in detail.items()
+        for key, value in sorted(detail.items())
     )
