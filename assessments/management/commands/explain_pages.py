@@ -64,5 +64,5 @@ class Command(BaseCommand):
             raise CommandError("No patient yet: add some first, e.g. with seed_demo.")
         for name, (queryset, index) in page_queries(patient).items():
             plan = queryset.explain()
-            verdict = "uses" if index in plan else "DOES NOT USE"
+            verdict = "uses" if index in plan else "the planner chose another plan than"
             self.stdout.write(f"== {name}: {verdict} {index}\n{plan}\n")
