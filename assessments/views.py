@@ -128,6 +128,13 @@ def filtered_assessments(params):
     return assessments, filters
 
 
+def _page_query(request) -> str:
+    """The query string of a list without its page, for the links to other pages."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
 @permission_required("assessments.view_assessment")
 def assessment_list(request):
     assessments, filters = filtered_assessments(request.GET)
@@ -135,7 +142,12 @@ def assessment_list(request):
     return render(
         request,
         "assessments/assessment_list.html",
-        {"page": page, "recommendations": rules.RECOMMENDATIONS, **filters},
+        {
+            "page": page,
+            "page_query": _page_query(request),
+            "recommendations": rules.RECOMMENDATIONS,
+            **filters,
+        },
     )
 
 
@@ -454,8 +466,6 @@ def audit_log(request):
         return redirect(f"{reverse('assessments:audit_log')}?{query}")
     events, filters = _filtered_events(request.GET)
     page = CappedPaginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "assessments/audit_log.html",
@@ -463,7 +473,7 @@ def audit_log(request):
             "page": page,
             "filters": filters,
             "actions": Action.choices,
-            "query": query.urlencode(),
+            "page_query": _page_query(request),
             "time_zone": timezone.get_current_timezone_name(),
         },
     )

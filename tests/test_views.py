@@ -143,6 +143,9 @@ def test_list_pages_of_25(clinician_client, clinician):
     assert len(response.context["page"].object_list) == 25
     response = clinician_client.get(reverse("assessments:list"), {"page": 2})
     assert len(response.context["page"].object_list) == 1
+    # The links to other pages keep the search and the filters.
+    response = clinician_client.get(reverse("assessments:list"), {"q": "mrn", "voided": "1"})
+    assert 'href="?q=mrn&amp;voided=1&amp;page=2"' in response.content.decode()
 
 
 def test_patient_page_lists_their_assessments(clinician_client, clinician):
