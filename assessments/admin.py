@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.http import HttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import audit
+from . import audit, rules
 from .models import Assessment, AuditEvent, Patient
 
 
@@ -40,6 +40,19 @@ EXPORT_FIELDS = [
 ]
 
 
+class RulesetFilter(admin.SimpleListFilter):
+    """The rulesets the engine knows: Django's default filter reads every row for them."""
+
+    title = "ruleset"
+    parameter_name = "ruleset"
+
+    def lookups(self, request, model_admin):
+        return [(ruleset, f"Ruleset {ruleset}") for ruleset in rules.RULESETS]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(ruleset=self.value()) if self.value() else queryset
+
+
 @admin.register(Assessment)
 class AssessmentAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = [
@@ -52,7 +65,14 @@ class AssessmentAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
         "created_by",
         "created_at",
     ]
-    list_filter = ["status", "recommendation", "risk_level", "ruleset", "created_at", "created_by"]
+    list_filter = [
+        "status",
+        "recommendation",
+        "risk_level",
+        RulesetFilter,
+        "created_at",
+        "created_by",
+    ]
     search_fields = ["patient__mrn"]
     list_select_related = ["patient", "created_by"]
     actions = ["export_csv"]

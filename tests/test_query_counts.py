@@ -109,3 +109,14 @@ def test_history_and_detail_pages(reviewer_client, clinician, other_clinician, n
     change(195)
     assert assessment.history.count() == 200
     assert queries(reviewer_client, url) == few
+
+
+def test_admin_ruleset_filter_reads_no_rows_for_its_choices(superuser_client):
+    seed_demo(40)
+    url = reverse("admin:assessments_assessment_changelist")
+    with CaptureQueriesContext(connection) as captured:
+        response = superuser_client.get(url, {"ruleset": "1"})
+    assert not any("DISTINCT" in query["sql"] for query in captured.captured_queries)
+    shown = response.context["cl"].result_list
+    assert shown and {assessment.ruleset for assessment in shown} == {"1"}
+    assert "Ruleset 2" in response.content.decode()
