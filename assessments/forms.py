@@ -4,6 +4,10 @@ The web form, the command line and any API validate through these classes, so
 a value refused in one place is refused everywhere with the same message.
 """
 
+import json
+import re
+from decimal import Decimal
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
@@ -48,8 +52,99 @@ class FocusFirstErrorMixin:
         return [field for field in self if field.errors]
 
 
+# The contract's input rules, for the web form, the command line and any API alike:
+# a decimal uses a point and ASCII digits; JSON numbers arrive as Decimal, never float.
+# A minus sign is read, so that -1 gets the field's range message.
+DECIMAL_TEXT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+INTEGER_TEXT = re.compile(r"-?[0-9]+")
+COMMA_DECIMAL = re.compile(r"([0-9]*),([0-9]+)")
+MAX_TEXT_LENGTH = 32  # far longer than any valid value
+
+
+class JsonTypedField:
+    """A field that takes what a browser sends (text) or a decoded JSON value.
+
+    Booleans, lists, objects, floats, NaN and infinities are refused, naming the
+    field. `json_input` is set by the form for JSON input, where "" is a value
+    (refused), not "not given" as it is for an empty box on the web form; None
+    (JSON null) or a missing key is "not given" on every path.
+    """
+
+    json_input = False
+
+    def not_given(self, value) -> bool:
+        return value is None or (value == "" and not self.json_input)
+
+    def invalid(self):
+        return forms.ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+class DecimalField(JsonTypedField, forms.DecimalField):
+    """A decimal with a point: a JSON number or a string of ASCII digits."""
+
+    def __init__(self, **kwargs):
+        attrs = {"inputmode": "decimal", "autocomplete": "off"}
+        super().__init__(widget=forms.TextInput(attrs=attrs), **kwargs)
+
+    def to_python(self, value):
+        if self.not_given(value):
+            return None
+        if isinstance(value, str):
+            text = value.strip()
+            if comma := COMMA_DECIMAL.fullmatch(text):
+                point = f"{comma[1] or '0'}.{comma[2]}"
+                raise forms.ValidationError(
+                    f"Use a decimal point, not a comma: enter {point}, not {text}.", code="comma"
+                )
+            if len(text) > MAX_TEXT_LENGTH or not DECIMAL_TEXT.fullmatch(text):
+                raise self.invalid()
+            return Decimal(text)
+        if isinstance(value, bool) or not isinstance(value, int | Decimal):
+            raise self.invalid()
+        if isinstance(value, Decimal) and not value.is_finite():
+            raise self.invalid()
+        return Decimal(value)
+
+
+class IntegerField(JsonTypedField, forms.IntegerField):
+    """A whole number: a JSON integer or a string of ASCII digits (never 2.0)."""
+
+    def __init__(self, **kwargs):
+        attrs = {"inputmode": "numeric", "autocomplete": "off"}
+        super().__init__(widget=forms.TextInput(attrs=attrs), **kwargs)
+
+    def to_python(self, value):
+        if self.not_given(value):
+            return None
+        if isinstance(value, str):
+            text = value.strip()
+            if len(text) > MAX_TEXT_LENGTH or not INTEGER_TEXT.fullmatch(text):
+                raise self.invalid()
+            return int(text)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.invalid()
+        return value
+
+
+class CodeField(JsonTypedField, forms.ChoiceField):
+    """One of a list of codes, given as a string."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        codes = ", ".join(str(code) for code, _ in self.choices if code)
+        self.error_messages["invalid"] = f"Choose one of: {codes}."
+        self.error_messages["invalid_choice"] = self.error_messages["invalid"]
+
+    def to_python(self, value):
+        if self.not_given(value):
+            return ""
+        if not isinstance(value, str):
+            raise self.invalid()
+        return value
+
+
 class RuleInputsForm(FocusFirstErrorMixin, forms.Form):
-    tumor_size_cm = forms.DecimalField(
+    tumor_size_cm = DecimalField(
         label="Largest tumor diameter (cm)",
         min_value=rules.TUMOR_SIZE_MIN_CM,
         max_value=rules.TUMOR_SIZE_MAX_CM,
@@ -60,9 +155,8 @@ class RuleInputsForm(FocusFirstErrorMixin, forms.Form):
             "invalid": "Enter a number of centimetres, such as 4.5.",
             "max_decimal_places": "Enter at most one decimal place, such as 4.5.",
         },
-        widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
     )
-    tumor_count = forms.IntegerField(
+    tumor_count = IntegerField(
         label="Number of tumors",
         min_value=rules.TUMOR_COUNT_MIN,
         max_value=rules.TUMOR_COUNT_MAX,
@@ -72,20 +166,20 @@ class RuleInputsForm(FocusFirstErrorMixin, forms.Form):
             "invalid": "Enter a whole number of tumors.",
         },
     )
-    vascular_invasion = forms.ChoiceField(
+    vascular_invasion = CodeField(
         label="Vascular invasion",
         choices=rules.VASCULAR_INVASION_RULESET_1.items(),
         widget=RadioSelect,
         help_text="Microvascular: seen only under the microscope. Portal vein branch: "
         "cancer thrombus in a first- or second-order portal vein branch.",
     )
-    cirrhosis_grade = forms.ChoiceField(
+    cirrhosis_grade = CodeField(
         label="Cirrhosis grade",
         choices=rules.CIRRHOSIS_GRADES.items(),
         widget=RadioSelect,
         help_text="Severe means decompensated cirrhosis, now or in the past.",
     )
-    prior_adjuvant_tace_sessions = forms.IntegerField(
+    prior_adjuvant_tace_sessions = IntegerField(
         label="Prior adjuvant TACE sessions",
         required=False,
         initial=0,
@@ -105,21 +199,11 @@ class RuleInputsForm(FocusFirstErrorMixin, forms.Form):
 
     ruleset = rules.RULESET_1
 
-    def rule_inputs(self) -> rules.Inputs:
-        data = self.cleaned_data
-        panel = None
-        if data.get("bilirubin") is not None:
-            panel = rules.LiverPanel(
-                **{name: data[name] for name in rules.LiverPanel.__dataclass_fields__}
-            )
-        return rules.Inputs(
-            tumor_size_cm=data["tumor_size_cm"],
-            tumor_count=data["tumor_count"],
-            vascular_invasion=data["vascular_invasion"],
-            cirrhosis_grade=data["cirrhosis_grade"],
-            prior_adjuvant_tace_sessions=data["prior_adjuvant_tace_sessions"],
-            liver_panel=panel,
-        )
+    def __init__(self, *args, json_input: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.json_input = json_input
+        for field in self.fields.values():
+            field.json_input = json_input
 
 
 PANEL_VALUES = {
@@ -144,7 +228,7 @@ class RuleInputsV2Form(RuleInputsForm):
 
     ruleset = rules.RULESET_2
 
-    vascular_invasion = forms.ChoiceField(
+    vascular_invasion = CodeField(
         label="Vascular invasion",
         choices=rules.VASCULAR_INVASION.items(),
         widget=RadioSelect,
@@ -152,7 +236,7 @@ class RuleInputsV2Form(RuleInputsForm):
         "cancer thrombus in a first- or second-order portal vein branch. Main portal "
         "vein: thrombus in the main trunk, removed at surgery.",
     )
-    bilirubin = forms.DecimalField(
+    bilirubin = DecimalField(
         label="Total bilirubin",
         required=False,
         decimal_places=2,
@@ -161,15 +245,14 @@ class RuleInputsV2Form(RuleInputsForm):
             "invalid": "Enter the bilirubin as a number, such as 20.5.",
             "max_decimal_places": "Enter bilirubin with at most two decimal places.",
         },
-        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
     )
-    bilirubin_unit = forms.ChoiceField(
+    bilirubin_unit = CodeField(
         label="Bilirubin unit",
         required=False,
         choices=rules.BILIRUBIN_UNITS.items(),
         initial="umol_l",
     )
-    albumin = forms.DecimalField(
+    albumin = DecimalField(
         label="Serum albumin",
         required=False,
         decimal_places=2,
@@ -178,12 +261,11 @@ class RuleInputsV2Form(RuleInputsForm):
             "invalid": "Enter the albumin as a number, such as 38.",
             "max_decimal_places": "Enter albumin with at most two decimal places.",
         },
-        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
     )
-    albumin_unit = forms.ChoiceField(
+    albumin_unit = CodeField(
         label="Albumin unit", required=False, choices=rules.ALBUMIN_UNITS.items(), initial="g_l"
     )
-    inr = forms.DecimalField(
+    inr = DecimalField(
         label="INR",
         required=False,
         min_value=rules.INR_RANGE[0],
@@ -195,29 +277,45 @@ class RuleInputsV2Form(RuleInputsForm):
             "invalid": "Enter the INR as a number, such as 1.1.",
             "max_decimal_places": "Enter the INR with at most two decimal places.",
         },
-        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
     )
-    ascites = forms.ChoiceField(
+    ascites = CodeField(
         label="Ascites",
         required=False,
         choices=NOT_ENTERED + list(rules.ASCITES.items()),
         help_text="Mild: slight, or controlled by diuretics.",
     )
-    encephalopathy = forms.ChoiceField(
+    encephalopathy = CodeField(
         label="Hepatic encephalopathy",
         required=False,
         choices=NOT_ENTERED + list(rules.ENCEPHALOPATHY.items()),
         help_text="West Haven grade.",
     )
 
+    def _given(self, name: str) -> bool:
+        return not self.fields[name].not_given(self.data.get(name))
+
+    def _default_unit(self, name: str, default: str) -> str:
+        """The web form's select always sends a unit; JSON has no default unit, since
+        a unit slip changes the Child-Pugh class (checked in clean())."""
+        return self.cleaned_data[name] or ("" if self.json_input else default)
+
     def clean_bilirubin_unit(self):
-        return self.cleaned_data["bilirubin_unit"] or "umol_l"
+        return self._default_unit("bilirubin_unit", "umol_l")
 
     def clean_albumin_unit(self):
-        return self.cleaned_data["albumin_unit"] or "g_l"
+        return self._default_unit("albumin_unit", "g_l")
 
     def clean(self):
         data = super().clean()
+        given = [name for name in PANEL_VALUES if self._given(name)]
+        for name, units in [("bilirubin", rules.BILIRUBIN_UNITS), ("albumin", rules.ALBUMIN_UNITS)]:
+            unit = f"{name}_unit"
+            if name in given and unit in data and not data[unit]:
+                self.add_error(
+                    unit,
+                    f"Give the unit of {name}: {' or '.join(units)}. It has no default here: "
+                    "a unit slip changes the Child-Pugh class.",
+                )
         for name, ranges, units in [
             ("bilirubin", rules.BILIRUBIN_RANGES, rules.BILIRUBIN_UNITS),
             ("albumin", rules.ALBUMIN_RANGES, rules.ALBUMIN_UNITS),
@@ -225,7 +323,6 @@ class RuleInputsV2Form(RuleInputsForm):
             unit = data.get(f"{name}_unit")
             if unit and (error := _unit_range_error(name, data.get(name), ranges, units, unit)):
                 self.add_error(name, error)
-        given = [n for n in PANEL_VALUES if self.data.get(n) not in (None, "")]
         if given and len(given) < len(PANEL_VALUES):
             for name, label in PANEL_VALUES.items():
                 if name not in given and name not in self.errors:
@@ -241,7 +338,17 @@ class RuleInputsV2Form(RuleInputsForm):
         return data
 
 
-RULESET_FORMS = {rules.RULESET_1: RuleInputsForm, rules.RULESET_2: RuleInputsV2Form}
+class RuleInputsV3Form(RuleInputsV2Form):
+    """Ruleset 3 takes the same inputs as ruleset 2; it applies more rules to them."""
+
+    ruleset = rules.RULESET_3
+
+
+RULESET_FORMS = {
+    rules.RULESET_1: RuleInputsForm,
+    rules.RULESET_2: RuleInputsV2Form,
+    rules.RULESET_3: RuleInputsV3Form,
+}
 
 
 class RecordFields(forms.Form):
@@ -304,7 +411,7 @@ class RecordFields(forms.Form):
         return value
 
 
-class AssessmentForm(RecordFields, RuleInputsV2Form):
+class AssessmentForm(RecordFields, RuleInputsV3Form):
     """A new assessment: always under the newest ruleset."""
 
     mrn = forms.CharField(
@@ -352,14 +459,22 @@ class AmendFormV1(AmendFields, RecordFields, RuleInputsForm):
     """Amend an assessment made under ruleset 1: it stays under ruleset 1."""
 
 
-class AmendForm(AmendFields, RecordFields, RuleInputsV2Form):
-    """Amend an assessment made under ruleset 2."""
+class AmendFormV2(AmendFields, RecordFields, RuleInputsV2Form):
+    """Amend an assessment made under ruleset 2: it stays under ruleset 2."""
 
 
-AMEND_FORMS = {rules.RULESET_1: AmendFormV1, rules.RULESET_2: AmendForm}
+class AmendForm(AmendFields, RecordFields, RuleInputsV3Form):
+    """Amend an assessment made under ruleset 3."""
 
 
-class ReevaluateForm(RecordFields, RuleInputsV2Form):
+AMEND_FORMS = {
+    rules.RULESET_1: AmendFormV1,
+    rules.RULESET_2: AmendFormV2,
+    rules.RULESET_3: AmendForm,
+}
+
+
+class ReevaluateForm(RecordFields, RuleInputsV3Form):
     """Move an assessment to the newest ruleset, adding a liver panel on the way."""
 
     version = VersionField()
@@ -396,18 +511,54 @@ class VoidForm(FocusFirstErrorMixin, forms.Form):
     version = VersionField()
 
 
+class DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        self.key = key
+        super().__init__(key)
+
+
+def _refuse_duplicates(pairs):
+    obj = {}
+    for key, value in pairs:
+        if key in obj:
+            raise DuplicateKey(key)
+        obj[key] = value
+    return obj
+
+
+def parse_json(text: str | bytes):
+    """Decode one JSON document for the input forms; return (object, errors).
+
+    Numbers become Decimal, never float, from the first byte (the contract's float
+    trap); NaN and infinities become non-finite Decimals, which the fields refuse.
+    A key given twice is refused under its own name.
+    """
+    try:
+        obj = json.loads(
+            text,
+            parse_float=Decimal,
+            parse_constant=Decimal,
+            object_pairs_hook=_refuse_duplicates,
+        )
+    except DuplicateKey as duplicate:
+        return None, {duplicate.key: ["Given more than once: give each field once."]}
+    except (ValueError, RecursionError) as error:  # RecursionError: absurdly deep nesting
+        return None, {"__all__": [f"Not valid JSON: {error}"]}
+    return obj, {}
+
+
 class JsonValidator:
     """Validate decoded JSON objects with one form of the given class.
 
-    The same fields, checks and messages as the web form. One bound form is
-    reused from object to object, because building a form (a deep copy of
-    every field) costs more than validating it: this keeps the command line
-    fast on large batches. JSON input also refuses fields the form does not
-    know, each under its own name.
+    The same fields, checks and messages as the web form, with the JSON typing
+    rules on. One bound form is reused from object to object, because building a
+    form (a deep copy of every field) costs more than validating it: this keeps the
+    command line fast on large batches. JSON input also refuses fields the form
+    does not know, each under its own name.
     """
 
     def __init__(self, form_class=None):
-        self.form = (form_class or RuleInputsV2Form)(data={})
+        self.form = (form_class or RuleInputsV3Form)(data={}, json_input=True)
 
     def __call__(self, obj) -> tuple[forms.Form | None, dict[str, list[str]]]:
         """Return (the validated form, or None; the errors by field)."""
@@ -421,11 +572,6 @@ class JsonValidator:
             if name not in form.fields:
                 errors.setdefault(name, []).append("Unknown field.")
         return (None if errors else form), errors
-
-
-def validate_json(obj, form_class=None):
-    """Validate one decoded JSON object; return (form or None, errors)."""
-    return JsonValidator(form_class)(obj)
 
 
 def error_lists(form: forms.Form) -> dict[str, list[str]]:

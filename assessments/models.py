@@ -293,10 +293,14 @@ class Assessment(models.Model):
         return self.status == self.Status.VOIDED
 
     @property
+    def rule_inputs(self) -> rules.Inputs:
+        return rules.Inputs.from_data(
+            {name: getattr(self, name) for name in self.RULE_INPUTS + self.PANEL_INPUTS}
+        )
+
+    @property
     def liver_panel(self) -> rules.LiverPanel | None:
-        if self.bilirubin is None:
-            return None
-        return rules.LiverPanel(**{name: getattr(self, name) for name in self.PANEL_INPUTS})
+        return self.rule_inputs.liver_panel
 
     @property
     def liver_function(self) -> dict | None:
@@ -314,7 +318,9 @@ class Assessment(models.Model):
         return rules.LATEST_RULESET if self.ruleset != rules.LATEST_RULESET else None
 
     def first_session_window(self):
-        if self.recommendation != rules.RECOMMENDED:
+        """The first session's window, for a recommendation of the first session only:
+        after a prior session, the next one is a second session, with no window."""
+        if self.recommendation != rules.RECOMMENDED or self.prior_adjuvant_tace_sessions:
             return None
         return rules.first_session_window(self.resection_date)
 

@@ -1,8 +1,8 @@
 """The clinical rules for adjuvant TACE after liver resection for HCC.
 
-Pure Python, no Django: this module is the contract in
-shared/design/clinical-rules.md written as code. Every threshold is a named
-constant beside its source.
+Pure Python, no Django: the project's clinical contract written as code,
+shown to users on the /rules/ page and summarised in the README. Every
+threshold is a named constant beside its source.
 
 Sources:
 - Ren ZG et al., World J Gastroenterol 2004;10:2791 (549 patients): tumor
@@ -16,17 +16,29 @@ Sources:
 - Child-Pugh score (Pugh 1973), bands as in clinical-rules.md ruleset 2.
 - ALBI grade: Johnson PJ et al., J Clin Oncol 2015;33:550; cut-offs -2.60 and
   -1.39 (Hiraoka 2017, Liver Cancer).
+- EASL Clinical Practice Guidelines: management of hepatocellular carcinoma,
+  J Hepatol 2018;69:182 (after Raoul JL et al., Cancer Treat Rev 2011;37:212):
+  decompensated cirrhosis, Child-Pugh B with 8 points or more, is an absolute
+  contraindication to TACE (ruleset 3).
 """
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import lru_cache
 
 RULESET_1 = "1"
 RULESET_2 = "2"
-RULESETS = (RULESET_1, RULESET_2)
-LATEST_RULESET = RULESET_2
+RULESET_3 = "3"
+RULESETS = (RULESET_1, RULESET_2, RULESET_3)
+LATEST_RULESET = RULESET_3
+# What each ruleset adds to the one before (shown beside an older assessment).
+RULESET_ADDS = {
+    RULESET_2: "liver function (Child-Pugh, ALBI) and main portal vein thrombus (Vp4)",
+    RULESET_3: "Child-Pugh B8 to B9 as a contraindication, signs of decompensation and a "
+    "missing liver panel as cautions, and advice that never contradicts itself",
+}
 
 # Input ranges (the form checks them; the rules assume them).
 TUMOR_SIZE_MIN_CM = Decimal("0.1")
@@ -95,6 +107,8 @@ CHILD_PUGH_POINTS = {
     "encephalopathy": {"none": 1, "grade_1_2": 2, "grade_3_4": 3},
 }
 CHILD_PUGH_CLASSES = (("A", 5, 6), ("B", 7, 9), ("C", 10, 15))
+# EASL 2018 (after Raoul 2011): Child-Pugh B with 8 points or more rules TACE out.
+CHILD_PUGH_B_CONTRAINDICATED_MIN = 8
 
 # ALBI = 0.66 x log10(bilirubin umol/L) - 0.085 x albumin g/L (Johnson 2015).
 ALBI_BILIRUBIN_COEFFICIENT = Decimal("0.66")
@@ -123,6 +137,8 @@ RISK_FACTORS = {
 CONTRAINDICATIONS = {
     "severe_cirrhosis": "Severe (decompensated) cirrhosis: TACE would damage the remaining "
     "liver function.",
+    "child_pugh_b8_b9": "Child-Pugh class B with 8 or 9 points: decompensated liver "
+    "function rules TACE out.",
     "child_pugh_c": "Child-Pugh class C: liver function is too poor for TACE.",
     "repeated_tace": "Two or more adjuvant TACE sessions have already been given: more "
     "would damage liver function.",
@@ -132,15 +148,51 @@ CAUTIONS = {
     "function carefully before TACE.",
     "child_pugh_b": "Child-Pugh class B: reduced liver function; weigh the harm of TACE carefully.",
     "albi_grade_3": "ALBI grade 3: poor liver function; weigh the harm of TACE carefully.",
+    "decompensation_signs": "The liver panel records ascites or hepatic encephalopathy, "
+    "signs of decompensated cirrhosis, which the chosen cirrhosis grade denies: confirm the "
+    "grade (ascites soon after a resection may be transient); decompensated cirrhosis rules "
+    "TACE out.",
+    "liver_panel_missing": "No liver-function panel was entered: Child-Pugh and ALBI must be "
+    "known before TACE.",
     "main_portal_vein": "Main portal vein thrombus (Vp4) was removed: confirm on imaging that "
     "the main portal vein is patent before TACE; a residual occlusion rules TACE out.",
     "prior_tace": "One adjuvant TACE session has already been given after this resection.",
 }
+# In ruleset 3, a result that does not recommend TACE states these findings
+# without advice on how to give TACE, so that no sentence contradicts the outcome.
+CAUTION_FINDINGS = {
+    "moderate_cirrhosis": "Moderate cirrhosis with portal hypertension.",
+    "child_pugh_b": "Child-Pugh class B: reduced liver function.",
+    "albi_grade_3": "ALBI grade 3: poor liver function.",
+    "liver_panel_missing": "No liver-function panel was entered.",
+    "main_portal_vein": "Main portal vein thrombus (Vp4) was removed at surgery.",
+}
+# The ruleset that introduced each code; the others are ruleset 1's. A code
+# never changes meaning: a new rule is a new code in a new ruleset.
+INTRODUCED_IN = {
+    "child_pugh_c": RULESET_2,
+    "child_pugh_b": RULESET_2,
+    "albi_grade_3": RULESET_2,
+    "main_portal_vein": RULESET_2,
+    "child_pugh_b8_b9": RULESET_3,
+    "decompensation_signs": RULESET_3,
+    "liver_panel_missing": RULESET_3,
+}
+
+
+def _has(ruleset: str, introduced_in: str) -> bool:
+    """Whether a ruleset has what another one introduced: each keeps what came before."""
+    return RULESETS.index(ruleset) >= RULESETS.index(introduced_in)
+
+
 # The codes each ruleset can emit.
-RULESET_2_ONLY = {"child_pugh_c", "child_pugh_b", "albi_grade_3", "main_portal_vein"}
 RULESET_CODES = {
-    RULESET_1: {*RISK_FACTORS, *CONTRAINDICATIONS, *CAUTIONS} - RULESET_2_ONLY,
-    RULESET_2: {*RISK_FACTORS, *CONTRAINDICATIONS, *CAUTIONS},
+    ruleset: {
+        code
+        for code in (*RISK_FACTORS, *CONTRAINDICATIONS, *CAUTIONS)
+        if _has(ruleset, INTRODUCED_IN.get(code, RULESET_1))
+    }
+    for ruleset in RULESETS
 }
 # When each code fires, in words, from the same constants (shown on /rules/).
 FIRES_WHEN = {
@@ -150,6 +202,8 @@ FIRES_WHEN = {
     "vascular_invasion": "any vascular invasion: microvascular, portal vein branch or main "
     "portal vein",
     "severe_cirrhosis": "cirrhosis grade severe (decompensated)",
+    "child_pugh_b8_b9": f"Child-Pugh class B with a score of {CHILD_PUGH_B_CONTRAINDICATED_MIN} "
+    f"to {CHILD_PUGH_CLASSES[1][2]}",
     "child_pugh_c": f"Child-Pugh class C (score {CHILD_PUGH_CLASSES[2][1]} to "
     f"{CHILD_PUGH_CLASSES[2][2]})",
     "repeated_tace": f"{MAX_ADJUVANT_SESSIONS} or more prior adjuvant TACE sessions",
@@ -157,6 +211,9 @@ FIRES_WHEN = {
     "child_pugh_b": f"Child-Pugh class B (score {CHILD_PUGH_CLASSES[1][1]} to "
     f"{CHILD_PUGH_CLASSES[1][2]})",
     "albi_grade_3": f"ALBI score above {ALBI_GRADE_2_MAX}",
+    "decompensation_signs": "the liver panel records ascites or hepatic encephalopathy and "
+    "the cirrhosis grade is not severe",
+    "liver_panel_missing": "no liver-function panel was entered",
     "main_portal_vein": "vascular invasion is main portal vein (Vp4)",
     "prior_tace": "exactly 1 prior adjuvant TACE session",
 }
@@ -187,6 +244,10 @@ SOURCES = [
     "for TACE.",
     "Johnson PJ et al., J Clin Oncol 2015;33:550 (ALBI); Hiraoka A et al., Liver Cancer 2017 "
     "(ALBI grade cut-offs).",
+    "European Association for the Study of the Liver. EASL Clinical Practice Guidelines: "
+    "Management of hepatocellular carcinoma. J Hepatol 2018;69:182-236: decompensated "
+    "cirrhosis (Child-Pugh B with 8 points or more) is an absolute contraindication to TACE, "
+    "after Raoul JL et al., Cancer Treat Rev 2011;37:212 (ruleset 3).",
 ]
 
 PRE_TACE_CHECKS = (
@@ -196,6 +257,9 @@ PRE_TACE_CHECKS = (
 OUTCOMES = {
     "low_risk": "No high-risk feature: adjuvant TACE has shown no benefit for such "
     "patients; routine surveillance.",
+    "low_risk_contraindicated": "No high-risk feature, so adjuvant TACE is not indicated; the "
+    "contraindication would rule it out in any case. Surveillance, and care of the liver "
+    "disease.",
     "contraindicated": "The recurrence risk is high, but TACE is ruled out by the "
     "contraindication; discuss other options in a multidisciplinary meeting.",
     "first_session": "Adjuvant TACE is recommended: first session 4 to 6 weeks after "
@@ -238,6 +302,17 @@ class Inputs:
     cirrhosis_grade: str
     prior_adjuvant_tace_sessions: int = 0
     liver_panel: LiverPanel | None = None
+
+    @classmethod
+    def from_data(cls, data: Mapping) -> "Inputs":
+        """The inputs from validated values keyed by field name (a form's cleaned data,
+        an assessment's fields): the one mapping from entered or stored values to the
+        rules. A bilirubin means a whole panel: the form refuses a partial one."""
+        panel = None
+        if data.get("bilirubin") is not None:
+            panel = LiverPanel(**{field.name: data[field.name] for field in fields(LiverPanel)})
+        names = [field.name for field in fields(cls) if field.name != "liver_panel"]
+        return cls(**{name: data[name] for name in names}, liver_panel=panel)
 
 
 @dataclass(frozen=True)
@@ -317,12 +392,37 @@ def liver_function(panel: LiverPanel) -> dict:
     }
 
 
-def _fired(table: dict[str, str], conditions: dict[str, bool]) -> list[str]:
-    return [code for code in table if conditions[code]]
+def _fired(table: dict[str, str], conditions: dict[str, bool], ruleset: str) -> list[str]:
+    """The codes of a table that fire, in the table's order, among the ruleset's codes."""
+    known = RULESET_CODES[ruleset]
+    return [code for code in table if code in known and conditions[code]]
+
+
+def _outcome(risk_level: str, contraindications: list[str], cautions: list[str], ruleset: str):
+    """The one outcome sentence, in the contract's order of precedence."""
+    if "repeated_tace" in contraindications:
+        return "course_complete"
+    if risk_level == LOW and contraindications and _has(ruleset, RULESET_3):
+        return "low_risk_contraindicated"
+    if risk_level == LOW:
+        return "low_risk"
+    if contraindications:
+        return "contraindicated"
+    if "prior_tace" in cautions:
+        return "second_session"
+    return "first_session"
+
+
+def caution_sentences(ruleset: str, *, recommended: bool) -> dict[str, str]:
+    """The cautions' sentences in a result: from ruleset 3 on, findings only when TACE
+    is not recommended, so that no sentence advises on giving it."""
+    if not recommended and _has(ruleset, RULESET_3):
+        return {**CAUTIONS, **CAUTION_FINDINGS}
+    return CAUTIONS
 
 
 def evaluate(inputs: Inputs, *, ruleset: str = LATEST_RULESET) -> Result:
-    """Apply a ruleset of clinical-rules.md to validated inputs.
+    """Apply a ruleset of the contract to validated inputs.
 
     Ruleset 1 knows neither the liver panel nor portal_vein_main: the forms
     refuse them, and here they are refused too.
@@ -334,7 +434,8 @@ def evaluate(inputs: Inputs, *, ruleset: str = LATEST_RULESET) -> Result:
         or inputs.vascular_invasion not in VASCULAR_INVASION_RULESET_1
     ):
         raise ValueError("ruleset 1 takes no liver panel and no portal_vein_main")
-    function = liver_function(inputs.liver_panel) if inputs.liver_panel else None
+    panel = inputs.liver_panel
+    function = liver_function(panel) if panel else None
     child_pugh = function["child_pugh_class"] if function else None
     risk_factors = _fired(
         RISK_FACTORS,
@@ -343,14 +444,18 @@ def evaluate(inputs: Inputs, *, ruleset: str = LATEST_RULESET) -> Result:
             "multiple_tumors": inputs.tumor_count >= MULTIPLE_TUMORS_MIN_COUNT,
             "vascular_invasion": inputs.vascular_invasion != "none",
         },
+        ruleset,
     )
     contraindications = _fired(
         CONTRAINDICATIONS,
         {
             "severe_cirrhosis": inputs.cirrhosis_grade == "severe",
+            "child_pugh_b8_b9": child_pugh == "B"
+            and function["child_pugh_score"] >= CHILD_PUGH_B_CONTRAINDICATED_MIN,
             "child_pugh_c": child_pugh == "C",
             "repeated_tace": inputs.prior_adjuvant_tace_sessions >= MAX_ADJUVANT_SESSIONS,
         },
+        ruleset,
     )
     cautions = _fired(
         CAUTIONS,
@@ -358,27 +463,22 @@ def evaluate(inputs: Inputs, *, ruleset: str = LATEST_RULESET) -> Result:
             "moderate_cirrhosis": inputs.cirrhosis_grade == "moderate",
             "child_pugh_b": child_pugh == "B",
             "albi_grade_3": function is not None and function["albi_grade"] == 3,
+            "decompensation_signs": panel is not None
+            and (panel.ascites != "none" or panel.encephalopathy != "none")
+            and inputs.cirrhosis_grade != "severe",
+            "liver_panel_missing": panel is None,
             "main_portal_vein": inputs.vascular_invasion == "portal_vein_main",
             "prior_tace": inputs.prior_adjuvant_tace_sessions == 1,
         },
+        ruleset,
     )
     risk_level = HIGH if risk_factors else LOW
     recommended = risk_level == HIGH and not contraindications
-    if "repeated_tace" in contraindications:
-        outcome = "course_complete"
-    elif risk_level == LOW:
-        outcome = "low_risk"
-    elif contraindications:
-        outcome = "contraindicated"
-    elif "prior_tace" in cautions:
-        outcome = "second_session"
-    else:
-        outcome = "first_session"
     rationale = [
         *(RISK_FACTORS[code] for code in risk_factors),
         *(CONTRAINDICATIONS[code] for code in contraindications),
-        *(CAUTIONS[code] for code in cautions),
-        OUTCOMES[outcome],
+        *(caution_sentences(ruleset, recommended=recommended)[code] for code in cautions),
+        OUTCOMES[_outcome(risk_level, contraindications, cautions, ruleset)],
     ]
     return Result(
         ruleset=ruleset,
@@ -393,6 +493,7 @@ def evaluate(inputs: Inputs, *, ruleset: str = LATEST_RULESET) -> Result:
 
 
 def first_session_window(resection_date: date) -> tuple[date, date]:
-    """The usual window for the first adjuvant session (Wei 2018: 4 to 6 weeks)."""
+    """The usual window for the first adjuvant session (Wei 2018: 4 to 6 weeks); it
+    applies to a recommendation of the first session only, never to a second."""
     start, end = FIRST_SESSION_WINDOW_DAYS
     return resection_date + timedelta(days=start), resection_date + timedelta(days=end)

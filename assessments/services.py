@@ -11,7 +11,11 @@ from . import rules
 from .models import Assessment, HistoryAction, Patient
 
 
-class StaleVersion(Exception):
+class Refused(Exception):
+    """A write that does not apply: nothing was saved; the message says why."""
+
+
+class StaleVersion(Refused):
     """Someone else saved the assessment after this user opened it."""
 
     def __init__(self, current: Assessment):
@@ -25,12 +29,32 @@ class StaleVersion(Exception):
         )
 
 
-class NotAllowed(Exception):
+class NotAllowed(Refused):
     """The action does not apply to the assessment in its present state."""
 
 
-def _apply(assessment: Assessment, data: dict, inputs: rules.Inputs, ruleset: str) -> None:
-    """Set the inputs and the result of the given ruleset on the assessment."""
+VOIDED = "This assessment is voided: it can no longer be changed."
+ALREADY_NEWEST = f"This assessment is already under the newest ruleset, {rules.LATEST_RULESET}."
+ALREADY_SIGNED = "This assessment is already signed."
+
+
+def check_changeable(assessment: Assessment) -> None:
+    """Raise NotAllowed if the assessment may no longer be amended, signed or voided."""
+    if assessment.is_voided:
+        raise NotAllowed(VOIDED)
+
+
+def check_reevaluable(assessment: Assessment) -> None:
+    """Raise NotAllowed unless the assessment can move to the newest ruleset."""
+    check_changeable(assessment)
+    if assessment.newer_ruleset is None:
+        raise NotAllowed(ALREADY_NEWEST)
+
+
+def apply_inputs(assessment: Assessment, *, data: dict, ruleset: str) -> None:
+    """Set validated form data and the result of the given ruleset on an assessment,
+    without saving it."""
+    inputs = rules.Inputs.from_data(data)
     assessment.resection_date = data["resection_date"]
     assessment.notes = data.get("notes", "")
     for name in Assessment.RULE_INPUTS:
@@ -58,8 +82,7 @@ def _lock(assessment: Assessment, version: int) -> Assessment:
     current = Assessment.objects.select_for_update().get(pk=assessment.pk)
     if current.version != version:
         raise StaleVersion(current)
-    if current.is_voided:
-        raise NotAllowed("This assessment is voided: it can no longer be changed.")
+    check_changeable(current)
     current.version += 1
     return current
 
@@ -76,11 +99,11 @@ def _new_patient(mrn: str, user) -> Patient:
 
 
 @transaction.atomic
-def record_assessment(*, data: dict, inputs: rules.Inputs, user) -> Assessment:
-    """Create an assessment from validated form data and its rule inputs."""
+def record_assessment(*, data: dict, user) -> Assessment:
+    """Create an assessment from validated form data, under the newest ruleset."""
     patient = Patient.objects.filter(mrn=data["mrn"]).first() or _new_patient(data["mrn"], user)
     assessment = Assessment(patient=patient, created_by=user)
-    _apply(assessment, data, inputs, rules.LATEST_RULESET)
+    apply_inputs(assessment, data=data, ruleset=rules.LATEST_RULESET)
     return _save(assessment, user=user, action=HistoryAction.CREATED)
 
 
@@ -89,7 +112,6 @@ def amend_assessment(
     *,
     assessment: Assessment,
     data: dict,
-    inputs: rules.Inputs,
     user,
     reason: str,
     version: int,
@@ -100,7 +122,7 @@ def amend_assessment(
     Only re-evaluation (ruleset given) moves an assessment to another ruleset.
     """
     current = _lock(assessment, version)
-    _apply(current, data, inputs, ruleset or current.ruleset)
+    apply_inputs(current, data=data, ruleset=ruleset or current.ruleset)
     action = HistoryAction.AMENDED
     if current.status == Assessment.Status.SIGNED:
         action = HistoryAction.SIGNATURE_WITHDRAWN
@@ -114,16 +136,13 @@ def amend_assessment(
 REEVALUATION_REASON = f"re-evaluated under ruleset {rules.LATEST_RULESET}"
 
 
-def reevaluate_assessment(
-    *, assessment: Assessment, data: dict, inputs: rules.Inputs, user, version: int
-) -> Assessment:
-    """Move to the newest ruleset: an amendment like any other, with a fixed reason."""
-    if assessment.ruleset == rules.LATEST_RULESET:
-        raise NotAllowed(f"This assessment is already under ruleset {rules.LATEST_RULESET}.")
+def reevaluate_assessment(*, assessment: Assessment, data: dict, user, version: int) -> Assessment:
+    """Move to the newest ruleset: an amendment like any other, with a fixed reason.
+    The amendment's version check catches a re-evaluation by someone else meanwhile."""
+    check_reevaluable(assessment)
     return amend_assessment(
         assessment=assessment,
         data=data,
-        inputs=inputs,
         user=user,
         reason=REEVALUATION_REASON,
         version=version,
@@ -136,7 +155,7 @@ def sign_assessment(*, assessment: Assessment, user, version: int) -> Assessment
     """Sign as reviewed and approved; the caller has checked the password."""
     current = _lock(assessment, version)
     if current.status == Assessment.Status.SIGNED:
-        raise NotAllowed("This assessment is already signed.")
+        raise NotAllowed(ALREADY_SIGNED)
     current.status = Assessment.Status.SIGNED
     current.signed_by = user
     current.signed_at = timezone.now()

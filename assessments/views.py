@@ -1,24 +1,18 @@
-from datetime import UTC, datetime, time
+from datetime import UTC
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db import connection
-from django.db.models import Q, Value
-from django.db.models.functions import Upper
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
-from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import audit, rules, services
+from . import audit, queries, rules, services
 from .forms import (
     AMEND_FORMS,
     RULESET_FORMS,
@@ -30,33 +24,7 @@ from .forms import (
 )
 from .models import Assessment, AuditEvent, Patient
 
-PAGE_SIZE = 25
-AUDIT_PAGE_SIZE = 50
 Action = AuditEvent.Action
-
-
-class CappedPaginator(Paginator):
-    """Counts at most MAX_COUNT matches.
-
-    Django's Paginator counts every match, and COUNT(*) grows with the table: at
-    hospital scale it would cost more than the page itself. Past the cap the pages
-    end at the cap, and the page says so: a search or a filter reaches older rows.
-    """
-
-    MAX_COUNT = 10_000
-
-    @cached_property
-    def _counted(self) -> int:
-        # Unordered, the count may read an index alone.
-        return self.object_list.order_by()[: self.MAX_COUNT + 1].count()
-
-    @cached_property
-    def count(self) -> int:
-        return min(self._counted, self.MAX_COUNT)
-
-    @property
-    def capped(self) -> bool:
-        return self._counted > self.MAX_COUNT
 
 
 def permission_required(perm: str):
@@ -86,48 +54,6 @@ def _assessment(pk) -> Assessment:
     )
 
 
-def mrn_prefix(prefix: str) -> Q:
-    """MRNs that begin with prefix, as a condition each database answers from an index.
-
-    MRNs are stored upper-case. PostgreSQL answers LIKE 'X%' from the
-    varchar_pattern_ops index Django makes beside a unique CharField. SQLite's
-    LIKE ignores case, so it cannot use the (case-sensitive) index on mrn; the
-    range [prefix, prefix + the last code point) holds exactly the same MRNs.
-    """
-    prefix = prefix.upper()
-    if connection.vendor == "sqlite":
-        return Q(patient__mrn__gte=prefix, patient__mrn__lt=prefix + "\U0010ffff")
-    return Q(patient__mrn__startswith=prefix)
-
-
-LIST_COLUMNS = [
-    "created_at",
-    "recommendation",
-    "status",
-    "risk_factors",
-    "patient__mrn",
-    "created_by__username",
-]
-
-
-def filtered_assessments(params):
-    """The list's rows for its query string; return (queryset, the filters as understood)."""
-    # Only what the list shows: a whole row, with its four JSON fields, costs more to load.
-    assessments = Assessment.objects.select_related("patient", "created_by").only(*LIST_COLUMNS)
-    filters = {
-        "query": params.get("q", "").strip(),
-        "recommendation": params.get("recommendation", ""),
-        "show_voided": params.get("voided") == "1",
-    }
-    if filters["query"]:
-        assessments = assessments.filter(mrn_prefix(filters["query"]))
-    if filters["recommendation"] in rules.RECOMMENDATIONS:
-        assessments = assessments.filter(recommendation=filters["recommendation"])
-    if not filters["show_voided"]:
-        assessments = assessments.exclude(status=Assessment.Status.VOIDED)
-    return assessments, filters
-
-
 def _page_query(request) -> str:
     """The query string of a list without its page, for the links to other pages."""
     query = request.GET.copy()
@@ -137,8 +63,8 @@ def _page_query(request) -> str:
 
 @permission_required("assessments.view_assessment")
 def assessment_list(request):
-    assessments, filters = filtered_assessments(request.GET)
-    page = CappedPaginator(assessments, PAGE_SIZE).get_page(request.GET.get("page"))
+    assessments, filters = queries.filtered_assessments(request.GET)
+    page = queries.CappedPaginator(assessments, queries.PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "assessments/assessment_list.html",
@@ -155,9 +81,7 @@ def assessment_list(request):
 def assessment_create(request):
     form = AssessmentForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
-        assessment = services.record_assessment(
-            data=form.cleaned_data, inputs=form.rule_inputs(), user=request.user
-        )
+        assessment = services.record_assessment(data=form.cleaned_data, user=request.user)
         messages.success(request, "Assessment saved.")
         return redirect(assessment)
     return render(request, "assessments/assessment_form.html", {"form": form})
@@ -171,6 +95,9 @@ def assessment_detail(request, pk):
     )
     window = assessment.first_session_window()
     panel = assessment.liver_panel
+    cautions = rules.caution_sentences(
+        assessment.ruleset, recommended=assessment.recommendation == rules.RECOMMENDED
+    )
     return render(
         request,
         "assessments/assessment_detail.html",
@@ -184,14 +111,17 @@ def assessment_detail(request, pk):
             "contraindications": [
                 (c, rules.CONTRAINDICATIONS[c]) for c in assessment.contraindications
             ],
-            "cautions": [(c, rules.CAUTIONS[c]) for c in assessment.cautions],
+            "cautions": [(c, cautions[c]) for c in assessment.cautions],
         },
     )
 
 
-def _refuse_if_voided(request, assessment):
-    if assessment.is_voided:
-        messages.error(request, "This assessment is voided: it can no longer be changed.")
+def _refused(request, assessment, check=services.check_changeable):
+    """A redirect to the assessment, saying why, if the service refuses the action."""
+    try:
+        check(assessment)
+    except services.Refused as refusal:
+        messages.error(request, str(refusal))
         return redirect(assessment)
     return None
 
@@ -199,7 +129,7 @@ def _refuse_if_voided(request, assessment):
 @permission_required("assessments.change_assessment")
 def assessment_edit(request, pk):
     assessment = _assessment(pk)
-    if refused := _refuse_if_voided(request, assessment):
+    if refused := _refused(request, assessment):
         return refused
     form_class = AMEND_FORMS[assessment.ruleset]
     if request.method == "POST":
@@ -211,12 +141,11 @@ def assessment_edit(request, pk):
             services.amend_assessment(
                 assessment=assessment,
                 data=form.cleaned_data,
-                inputs=form.rule_inputs(),
                 user=request.user,
                 reason=form.cleaned_data["change_reason"],
                 version=form.cleaned_data["version"],
             )
-        except (services.StaleVersion, services.NotAllowed) as error:
+        except services.Refused as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, "Amendment saved; the reason is in the history.")
@@ -237,11 +166,8 @@ def _initial(assessment: Assessment, form_class) -> dict:
 @permission_required("assessments.change_assessment")
 def assessment_reevaluate(request, pk):
     assessment = _assessment(pk)
-    if refused := _refuse_if_voided(request, assessment):
+    if refused := _refused(request, assessment, services.check_reevaluable):
         return refused
-    if assessment.newer_ruleset is None:
-        messages.info(request, "This assessment is already under the newest ruleset.")
-        return redirect(assessment)
     if request.method == "POST":
         form = ReevaluateForm(request.POST)
     else:
@@ -251,11 +177,10 @@ def assessment_reevaluate(request, pk):
             services.reevaluate_assessment(
                 assessment=assessment,
                 data=form.cleaned_data,
-                inputs=form.rule_inputs(),
                 user=request.user,
                 version=form.cleaned_data["version"],
             )
-        except (services.StaleVersion, services.NotAllowed) as error:
+        except services.Refused as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, f"Re-evaluated under ruleset {rules.LATEST_RULESET}.")
@@ -275,7 +200,7 @@ def assessment_preview(request):
     form = RULESET_FORMS.get(ruleset, RULESET_FORMS[rules.LATEST_RULESET])(request.POST)
     if not form.is_valid():
         return JsonResponse({"errors": error_lists(form)})
-    result = rules.evaluate(form.rule_inputs(), ruleset=form.ruleset)
+    result = rules.evaluate(rules.Inputs.from_data(form.cleaned_data), ruleset=form.ruleset)
     return JsonResponse({"result": result.as_dict()})
 
 
@@ -283,7 +208,7 @@ def assessment_preview(request):
 @permission_required("assessments.sign_assessment")
 def assessment_sign(request, pk):
     assessment = _assessment(pk)
-    if refused := _refuse_if_voided(request, assessment):
+    if refused := _refused(request, assessment):
         return refused
     form = SignForm(
         request.POST if request.method == "POST" else None,
@@ -295,7 +220,7 @@ def assessment_sign(request, pk):
             services.sign_assessment(
                 assessment=assessment, user=request.user, version=form.cleaned_data["version"]
             )
-        except (services.StaleVersion, services.NotAllowed) as error:
+        except services.Refused as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, "Assessment signed as reviewed and approved.")
@@ -308,7 +233,7 @@ def assessment_sign(request, pk):
 @permission_required("assessments.void_assessment")
 def assessment_void(request, pk):
     assessment = _assessment(pk)
-    if refused := _refuse_if_voided(request, assessment):
+    if refused := _refused(request, assessment):
         return refused
     form = VoidForm(
         request.POST if request.method == "POST" else None,
@@ -322,7 +247,7 @@ def assessment_void(request, pk):
                 reason=form.cleaned_data["reason"],
                 version=form.cleaned_data["version"],
             )
-        except (services.StaleVersion, services.NotAllowed) as error:
+        except services.Refused as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, "Assessment voided. It stays in the record and history.")
@@ -416,56 +341,20 @@ def patient_detail(request, pk):
     )
 
 
-FILTERS = ("user", "action", "date_from", "date_to")
-
-
-def _filtered_events(params):
-    events = AuditEvent.objects.select_related("patient")
-    filters = {name: params.get(name, "").strip() for name in FILTERS}
-    if filters["user"]:
-        # Upper() on both sides: what iexact means, answered from auditevent_username_idx.
-        events = events.alias(username_upper=Upper("username")).filter(
-            username_upper=Upper(Value(filters["user"]))
-        )
-    if filters["action"] in Action.values:
-        events = events.filter(action=filters["action"])
-    filters["patient"] = params.get("patient", "")
-    filters["mrn"] = ""
-    if filters["patient"]:
-        patient = Patient.objects.filter(pk=_int(filters["patient"])).first()
-        events = events.filter(patient=patient) if patient else events.none()
-        filters["mrn"] = patient.mrn if patient else ""
-    tz = timezone.get_current_timezone()
-    if day := _date(filters["date_from"]):
-        events = events.filter(timestamp__gte=datetime.combine(day, time.min, tz))
-    if day := _date(filters["date_to"]):
-        events = events.filter(timestamp__lte=datetime.combine(day, time.max, tz))
-    return events, filters
-
-
-def _int(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 19 else None
-
-
-def _date(text: str):
-    try:
-        return parse_date(text)
-    except ValueError:  # well formed but impossible, such as 2026-02-30
-        return None
-
-
 @permission_required("assessments.view_auditevent")
 def audit_log(request):
     if request.method == "POST":
         # An MRN travels in the body, never in a URL: it becomes the patient's id.
-        params = {name: request.POST.get(name, "").strip() for name in FILTERS}
+        params = {name: request.POST.get(name, "").strip() for name in queries.FILTERS}
         if mrn := request.POST.get("mrn", "").strip().upper():
             patient_id = Patient.objects.filter(mrn=mrn).values_list("pk", flat=True).first()
             params["patient"] = patient_id or "none"
         query = urlencode({name: value for name, value in params.items() if value})
         return redirect(f"{reverse('assessments:audit_log')}?{query}")
-    events, filters = _filtered_events(request.GET)
-    page = CappedPaginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    events, filters = queries.filtered_events(request.GET)
+    page = queries.CappedPaginator(events, queries.AUDIT_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "assessments/audit_log.html",
@@ -482,7 +371,7 @@ def audit_log(request):
 @permission_required("assessments.view_auditevent")
 @require_http_methods(["GET"])
 def audit_export(request):
-    events, filters = _filtered_events(request.GET)
+    events, filters = queries.filtered_events(request.GET)
     audit.log_event(
         action=Action.EXPORT,
         request=request,

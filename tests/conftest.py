@@ -1,9 +1,11 @@
 import importlib
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
+from django.utils import timezone
 
 from assessments import rules, services
 from assessments.audit import drop_append_only_triggers, install_append_only_triggers
@@ -106,7 +108,7 @@ def reviewer_client(client, reviewer):
 def valid_data():
     return {
         "mrn": "mrn-0001",
-        "resection_date": "2026-01-05",
+        "resection_date": (timezone.localdate() - timedelta(days=30)).isoformat(),
         "tumor_size_cm": "5.1",
         "tumor_count": "1",
         "vascular_invasion": "none",
@@ -119,7 +121,7 @@ def valid_data():
 def record(user, **changes):
     data = {
         "mrn": "MRN-1",
-        "resection_date": "2026-01-05",
+        "resection_date": (timezone.localdate() - timedelta(days=30)).isoformat(),
         "tumor_size_cm": "3.0",
         "tumor_count": "1",
         "vascular_invasion": "none",
@@ -129,11 +131,12 @@ def record(user, **changes):
     }
     form = AssessmentForm(data=data)
     assert form.is_valid(), form.errors
-    return services.record_assessment(data=form.cleaned_data, inputs=form.rule_inputs(), user=user)
+    return services.record_assessment(data=form.cleaned_data, user=user)
 
 
-def ruleset_1_assessment(user, **inputs) -> Assessment:
-    """An assessment as ruleset 1 saved it, before ruleset 2 existed."""
+def ruleset_1_assessment(user, ruleset="1", **inputs) -> Assessment:
+    """An assessment as an older ruleset saved it (by default ruleset 1, before ruleset 2
+    existed), with no liver panel."""
     values = {
         "tumor_size_cm": Decimal("4.0"),
         "tumor_count": 1,
@@ -141,10 +144,12 @@ def ruleset_1_assessment(user, **inputs) -> Assessment:
         "cirrhosis_grade": "moderate",
         **inputs,
     }
-    result = rules.evaluate(rules.Inputs(**values), ruleset="1").as_dict()
-    patient = Patient.objects.create(mrn="OLD-1")
+    result = rules.evaluate(rules.Inputs(**values), ruleset=ruleset).as_dict()
+    result.pop("liver_function", None)
+    patient = Patient.objects.create(mrn=f"OLD-{ruleset}")
+    resected = timezone.localdate() - timedelta(days=20)
     assessment = Assessment(
-        patient=patient, resection_date="2026-01-10", created_by=user, **values, **result
+        patient=patient, resection_date=resected, created_by=user, **values, **result
     )
     assessment.save()
     return assessment

@@ -83,7 +83,8 @@ def test_amend_form_is_filled_from_the_assessment(clinician_client, clinician):
     assert form["tumor_size_cm"].value() == assessment.tumor_size_cm
     assert form["notes"].value() == "Seen in clinic"
     # A date input only shows an ISO date.
-    assert 'type="date" name="resection_date" value="2026-01-05"' in response.content.decode()
+    resected = assessment.resection_date.isoformat()
+    assert f'type="date" name="resection_date" value="{resected}"' in response.content.decode()
     assert form["version"].value() == 1
     assert form["change_reason"].value() is None
     assert "mrn" not in form.fields

@@ -96,7 +96,7 @@ def test_jsonl_one_line_out_per_line_in(monkeypatch):
     assert results[0]["recommendation"] == "recommended"
     assert list(results[1]["errors"]) == ["__all__"]
     assert results[2] == {"errors": {"tumor_count": ["Enter a value between 1 and 50."]}}
-    assert results[3]["cautions"] == ["moderate_cirrhosis"]
+    assert results[3]["cautions"] == ["moderate_cirrhosis", "liver_panel_missing"]
 
 
 def test_jsonl_all_valid_exits_0(monkeypatch):
@@ -124,17 +124,18 @@ PANEL = {
     "bilirubin": 3.0,
     "bilirubin_unit": "mg_dl",
     "albumin": "40",
+    "albumin_unit": "g_l",
     "inr": "1.0",
     "ascites": "none",
     "encephalopathy": "none",
 }
 
 
-def test_default_ruleset_is_2_with_liver_function(monkeypatch):
+def test_default_ruleset_is_3_with_liver_function(monkeypatch):
     code, out = recommend(monkeypatch, json.dumps(as_input("6.0", 1, "none", "none", 0) | PANEL))
     assert code == 0
     result = json.loads(out)
-    assert result["ruleset"] == "2"
+    assert result["ruleset"] == "3"
     # 3.0 mg/dL is exactly 51.3 umol/L: 2 points (the float trap would give 3).
     assert result["liver_function"] == {
         "child_pugh_score": 6,
@@ -145,8 +146,11 @@ def test_default_ruleset_is_2_with_liver_function(monkeypatch):
     assert '"albi_score": -2.271' in out
 
 
-def test_ruleset_2_without_panel_is_null(monkeypatch):
-    code, out = recommend(monkeypatch, json.dumps(as_input("6.0", 1, "none", "none", 0)))
+@pytest.mark.parametrize("ruleset", ["2", "3"])
+def test_without_panel_liver_function_is_null(monkeypatch, ruleset):
+    data = json.dumps(as_input("6.0", 1, "none", "none", 0))
+    code, out = recommend(monkeypatch, data, "--ruleset", ruleset)
+    assert code == 0
     assert json.loads(out)["liver_function"] is None
 
 
@@ -160,7 +164,11 @@ def test_ruleset_1_refuses_the_panel_and_vp4(monkeypatch):
 
 
 def test_partial_panel_names_each_missing_field(monkeypatch):
-    data = as_input("6.0", 1, "none", "none", 0) | {"bilirubin": "20", "ascites": "mild"}
+    data = as_input("6.0", 1, "none", "none", 0) | {
+        "bilirubin": "20",
+        "bilirubin_unit": "umol_l",
+        "ascites": "mild",
+    }
     code, out = recommend(monkeypatch, json.dumps(data))
     assert code == 2
     assert set(json.loads(out)["errors"]) == {"albumin", "inr", "encephalopathy"}

@@ -1,6 +1,7 @@
 """Random and hostile input: never a server error, never a partial save, always escaped."""
 
 import json
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -66,7 +67,7 @@ FIELDS = [
 ]
 VALID = {
     "mrn": "H-1",
-    "resection_date": "2026-01-05",
+    "resection_date": (date.today() - timedelta(days=30)).isoformat(),
     "tumor_size_cm": "5.1",
     "tumor_count": "2",
     "vascular_invasion": "microvascular",

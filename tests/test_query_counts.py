@@ -10,7 +10,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from assessments import rules, services
+from assessments import services
 from assessments.models import Assessment
 from tests.conftest import PASSWORD, record
 
@@ -91,13 +91,15 @@ def test_history_and_detail_pages(reviewer_client, clinician, other_clinician, n
                 continue
             services.amend_assessment(
                 assessment=current,
-                data={"resection_date": current.resection_date, "notes": f"note {number}"},
-                inputs=rules.Inputs(
-                    tumor_size_cm=Decimal("3.0" if number % 2 else "6.5"),
-                    tumor_count=1,
-                    vascular_invasion="none",
-                    cirrhosis_grade="none",
-                ),
+                data={
+                    "resection_date": current.resection_date,
+                    "notes": f"note {number}",
+                    "tumor_size_cm": Decimal("3.0" if number % 2 else "6.5"),
+                    "tumor_count": 1,
+                    "vascular_invasion": "none",
+                    "cirrhosis_grade": "none",
+                    "prior_adjuvant_tace_sessions": 0,
+                },
                 user=user,
                 reason=f"Amendment number {number}.",
                 version=current.version,

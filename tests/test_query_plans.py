@@ -22,9 +22,10 @@ def test_each_page_query_uses_its_index():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
     patient = Patient.objects.order_by("-id").first()
-    for name, (queryset, index) in page_queries(patient).items():
+    for name, (queryset, indexes) in page_queries(patient).items():
         plan = queryset.explain()
-        assert index in plan, f"{name} should use {index}:\n{plan}"
+        assert indexes, name
+        assert any(index in plan for index in indexes), f"{name} should use {indexes}:\n{plan}"
 
 
 def test_explain_pages_prints_every_plan():

@@ -1,9 +1,14 @@
+import hashlib
+import json
 import subprocess
 import sys
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from assessments import rules
 from assessments.rules import Inputs, LiverPanel, evaluate
@@ -90,7 +95,7 @@ def test_vascular_invasion(invasion, fires):
     ],
 )
 def test_cirrhosis_grades(grade, contra, cautions):
-    result = evaluate(inputs(size="6.0", cirrhosis=grade))
+    result = evaluate(inputs(size="6.0", cirrhosis=grade), ruleset="2")
     assert result.contraindications == contra
     assert result.cautions == cautions
     assert result.recommendation == ("not_recommended" if contra else "recommended")
@@ -106,17 +111,17 @@ def test_cirrhosis_grades(grade, contra, cautions):
     ],
 )
 def test_prior_sessions(prior, contra, cautions, recommendation):
-    result = evaluate(inputs(count=2, prior=prior))
+    result = evaluate(inputs(count=2, prior=prior), ruleset="2")
     assert result.contraindications == contra
     assert result.cautions == cautions
     assert result.recommendation == recommendation
 
 
 def test_lists_keep_contract_order():
-    result = evaluate(inputs("9.9", 4, "portal_vein_branch", "severe", 3))
+    result = evaluate(inputs("9.9", 4, "portal_vein_branch", "severe", 3), ruleset="2")
     assert result.risk_factors == ["tumor_gt_5cm", "multiple_tumors", "vascular_invasion"]
     assert result.contraindications == ["severe_cirrhosis", "repeated_tace"]
-    result = evaluate(inputs("9.9", 4, "none", "moderate", 1))
+    result = evaluate(inputs("9.9", 4, "none", "moderate", 1), ruleset="2")
     assert result.cautions == ["moderate_cirrhosis", "prior_tace"]
 
 
@@ -131,7 +136,7 @@ def test_lists_keep_contract_order():
     ],
 )
 def test_rationale_one_sentence_per_code_and_outcome(args, outcome):
-    result = evaluate(inputs(*args))
+    result = evaluate(inputs(*args), ruleset="2")
     fired = [
         *(rules.RISK_FACTORS[c] for c in result.risk_factors),
         *(rules.CONTRAINDICATIONS[c] for c in result.contraindications),
@@ -208,8 +213,8 @@ def test_child_pugh_bilirubin_bands(bili, unit, expected):
 
 
 def test_float_trap():
+    # In binary floating point, 3.0 x 17.1 is 51.300000000000004 and would score 3.
     assert panel(bili="3.0", bu="mg_dl").bilirubin_umol_l == Decimal("51.3")
-    assert 3.0 * 17.1 != 51.3  # why Decimal: in floats this is 51.300000000000004
 
 
 @pytest.mark.parametrize(
@@ -352,12 +357,230 @@ def test_ruleset_2_list_order():
     assert result.cautions == ["moderate_cirrhosis", "child_pugh_b", "main_portal_vein"]
 
 
-def test_every_code_has_a_sentence_and_a_ruleset():
+def test_each_ruleset_emits_its_own_codes_and_those_before_it():
     every = set(rules.RISK_FACTORS) | set(rules.CONTRAINDICATIONS) | set(rules.CAUTIONS)
-    assert rules.RULESET_CODES["2"] == every
-    assert rules.RULESET_CODES["1"] == every - {
-        "child_pugh_c",
-        "child_pugh_b",
+    ruleset_2 = {"child_pugh_c", "child_pugh_b", "albi_grade_3", "main_portal_vein"}
+    ruleset_3 = {"child_pugh_b8_b9", "decompensation_signs", "liver_panel_missing"}
+    assert rules.RULESET_CODES["3"] == every
+    assert rules.RULESET_CODES["2"] == every - ruleset_3
+    assert rules.RULESET_CODES["1"] == every - ruleset_3 - ruleset_2
+    assert set(rules.FIRES_WHEN) == every
+
+
+RECORDED = Path(__file__).parent / "data" / "results_before_ruleset_3.jsonl"
+
+
+def recorded_cases():
+    """Results of rulesets 1 and 2 over a grid of inputs, recorded before ruleset 3 was
+    written: each line holds the inputs and the SHA-256 of the result's JSON."""
+    for line in RECORDED.read_text().splitlines():
+        yield json.loads(line)
+
+
+def test_rulesets_1_and_2_reproduce_their_recorded_results():
+    cases = list(recorded_cases())
+    assert len(cases) == 1680
+    for case in cases:
+        values = case["panel"]
+        given_panel = values and panel(
+            values[0], values[2], values[4], values[5], values[6], values[1], values[3]
+        )
+        result = evaluate(
+            inputs(
+                case["tumor_size_cm"],
+                case["tumor_count"],
+                case["vascular_invasion"],
+                case["cirrhosis_grade"],
+                case["prior_adjuvant_tace_sessions"],
+                given_panel or None,
+            ),
+            ruleset=case["ruleset"],
+        ).as_dict()
+        canonical = json.dumps(result, sort_keys=True, default=str).encode()
+        assert hashlib.sha256(canonical).hexdigest()[:20] == case["sha256"], (case, result)
+
+
+# Ruleset 3: liver safety and coherent advice
+
+
+def test_worked_examples_under_ruleset_3_add_only_the_missing_panel():
+    for args, risk, factors, contra, cautions, recommendation in WORKED_EXAMPLES:
+        result = evaluate(inputs(*args), ruleset="3")
+        assert result.ruleset == "3"
+        assert (result.risk_level, result.risk_factors) == (risk, factors)
+        assert result.contraindications == contra
+        assert result.cautions == [*cautions, "liver_panel_missing"]
+        assert result.recommendation == recommendation
+
+
+# Each Child-Pugh score from its five items, no ascites nor encephalopathy so that
+# decompensation_signs stays out of it.
+CHILD_PUGH_PANELS = {
+    6: {"bili": "40"},  # 2+1+1+1+1
+    7: {"bili": "40", "alb": "30"},  # 2+2+1+1+1
+    8: {"bili": "40", "alb": "30", "inr": "1.8"},  # 2+2+2+1+1
+    9: {"bili": "60", "alb": "30", "inr": "1.8"},  # 3+2+2+1+1
+    10: {"bili": "60", "alb": "25", "inr": "1.8"},  # 3+3+2+1+1
+}
+
+
+@pytest.mark.parametrize(
+    ("score", "b8_b9", "b", "c", "recommendation"),
+    [
+        (6, False, False, False, "recommended"),
+        (7, False, True, False, "recommended"),
+        (8, True, True, False, "not_recommended"),
+        (9, True, True, False, "not_recommended"),
+        (10, False, False, True, "not_recommended"),
+    ],
+)
+def test_child_pugh_b8_b9_is_a_contraindication(score, b8_b9, b, c, recommendation):
+    result = evaluate(inputs(size="6.0", panel=panel(**CHILD_PUGH_PANELS[score])), ruleset="3")
+    assert result.liver_function["child_pugh_score"] == score
+    assert ("child_pugh_b8_b9" in result.contraindications) is b8_b9
+    assert ("child_pugh_b" in result.cautions) is b
+    assert ("child_pugh_c" in result.contraindications) is c
+    assert result.recommendation == recommendation
+    # Ruleset 2 knows no B8-B9: the same patient is recommended there unless class C.
+    older = evaluate(inputs(size="6.0", panel=panel(**CHILD_PUGH_PANELS[score])), ruleset="2")
+    assert "child_pugh_b8_b9" not in older.contraindications
+    assert older.recommendation == ("not_recommended" if c else "recommended")
+
+
+@pytest.mark.parametrize("grade", list(rules.CIRRHOSIS_GRADES))
+@pytest.mark.parametrize("enceph", list(rules.ENCEPHALOPATHY))
+@pytest.mark.parametrize("ascites", list(rules.ASCITES))
+def test_decompensation_signs(ascites, enceph, grade):
+    result = evaluate(
+        inputs(size="6.0", cirrhosis=grade, panel=panel(ascites=ascites, enceph=enceph)),
+        ruleset="3",
+    )
+    signs = ascites != "none" or enceph != "none"
+    assert ("decompensation_signs" in result.cautions) is (signs and grade != "severe")
+    assert (
+        "decompensation_signs"
+        not in evaluate(
+            inputs(size="6.0", cirrhosis=grade, panel=panel(ascites=ascites, enceph=enceph)),
+            ruleset="2",
+        ).cautions
+    )
+
+
+@pytest.mark.parametrize(("given_panel", "fires"), [(None, True), (panel(), False)])
+def test_liver_panel_missing(given_panel, fires):
+    result = evaluate(inputs(size="6.0", panel=given_panel), ruleset="3")
+    assert ("liver_panel_missing" in result.cautions) is fires
+    assert result.recommendation == "recommended"  # a caution: the recommendation stands
+    assert "liver_panel_missing" not in evaluate(inputs(size="6.0"), ruleset="2").cautions
+
+
+def test_decompensated_by_the_panel_with_no_cirrhosis_is_not_recommended():
+    """Child-Pugh B9 from moderate-to-severe ascites and grade 3-4 encephalopathy, the
+    grade saying no cirrhosis: ruleset 2 recommended TACE; ruleset 3 does not."""
+    given = inputs(size="6.0", panel=panel(ascites="moderate_severe", enceph="grade_3_4"))
+    assert evaluate(given, ruleset="2").recommendation == "recommended"
+    result = evaluate(given, ruleset="3")
+    assert result.liver_function["child_pugh_score"] == 9
+    assert result.contraindications == ["child_pugh_b8_b9"]
+    assert result.cautions == ["child_pugh_b", "decompensation_signs"]
+    assert result.recommendation == "not_recommended"
+
+
+def test_ruleset_3_list_order():
+    result = evaluate(
+        inputs(
+            "9.9",
+            4,
+            "portal_vein_main",
+            "moderate",
+            1,
+            panel(bili="60", alb="30", inr="1.8", ascites="mild"),  # 3+2+2+2+1 = 10
+        ),
+        ruleset="3",
+    )
+    assert result.contraindications == ["child_pugh_c"]
+    assert result.cautions == [
+        "moderate_cirrhosis",
         "albi_grade_3",
+        "decompensation_signs",
         "main_portal_vein",
-    }
+        "prior_tace",
+    ]
+    result = evaluate(
+        inputs("9.9", 4, "portal_vein_main", "severe", 2, panel(bili="40", alb="30", inr="1.8")),
+        ruleset="3",
+    )
+    assert result.contraindications == ["severe_cirrhosis", "child_pugh_b8_b9", "repeated_tace"]
+    assert result.cautions == ["child_pugh_b", "main_portal_vein"]
+    result = evaluate(inputs("9.9", 4, "none", "moderate", 1), ruleset="3")
+    assert result.cautions == ["moderate_cirrhosis", "liver_panel_missing", "prior_tace"]
+
+
+@pytest.mark.parametrize(
+    ("args", "outcome"),
+    [
+        (("3.0", 2, "none", "severe", 2), "course_complete"),
+        (("3.0", 1, "none", "severe", 0), "low_risk_contraindicated"),
+        (("3.0", 1, "none", "none", 0), "low_risk"),
+        (("3.0", 2, "none", "severe", 0), "contraindicated"),
+        (("3.0", 2, "none", "none", 1), "second_session"),
+        (("3.0", 2, "none", "none", 0), "first_session"),
+    ],
+)
+def test_ruleset_3_one_outcome_sentence_in_order(args, outcome):
+    result = evaluate(inputs(*args), ruleset="3")
+    assert result.rationale[-1] == rules.OUTCOMES[outcome]
+    outcomes = set(rules.OUTCOMES.values())
+    assert [s for s in result.rationale if s in outcomes] == [rules.OUTCOMES[outcome]]
+
+
+def test_child_pugh_c_at_low_risk_reads_as_one_piece_of_advice():
+    given = inputs(panel=panel(**CHILD_PUGH_PANELS[10]))
+    old = evaluate(given, ruleset="2").rationale
+    assert any("weigh the harm" in s for s in old)
+    assert any("routine surveillance" in s for s in old)
+    result = evaluate(given, ruleset="3")
+    assert result.contraindications == ["child_pugh_c"]
+    assert result.cautions == ["albi_grade_3"]
+    assert result.rationale == [
+        rules.CONTRAINDICATIONS["child_pugh_c"],
+        rules.CAUTION_FINDINGS["albi_grade_3"],
+        rules.OUTCOMES["low_risk_contraindicated"],
+    ]
+
+
+# Phrases of each kind of advice: one rationale never holds two that disagree.
+ADVICE_TO_GIVE_TACE = (
+    "weigh the harm of TACE",
+    "carefully before TACE",
+    "patent before TACE",
+    "is recommended",
+    "must be known before TACE",
+)
+ADVICE_AGAINST = ("surveillance", "not indicated", "ruled out by", "no further adjuvant")
+
+panels = st.builds(
+    panel,
+    bili=st.sampled_from(["10", "34.2", "40", "51.4", "60", "200"]),
+    alb=st.sampled_from(["45", "35", "30", "27.9"]),
+    inr=st.sampled_from(["1.0", "1.8", "2.4"]),
+    ascites=st.sampled_from(list(rules.ASCITES)),
+    enceph=st.sampled_from(list(rules.ENCEPHALOPATHY)),
+)
+
+
+@given(
+    size=st.sampled_from(["3.0", "5.0", "5.1", "12.0"]),
+    count=st.integers(1, 5),
+    invasion=st.sampled_from(list(rules.VASCULAR_INVASION)),
+    cirrhosis=st.sampled_from(list(rules.CIRRHOSIS_GRADES)),
+    prior=st.integers(0, 3),
+    given_panel=st.none() | panels,
+)
+def test_ruleset_3_never_contradicts_itself(size, count, invasion, cirrhosis, prior, given_panel):
+    result = evaluate(inputs(size, count, invasion, cirrhosis, prior, given_panel), ruleset="3")
+    text = " ".join(result.rationale)
+    if result.recommendation == "recommended":
+        assert not any(phrase in text for phrase in ADVICE_AGAINST), text
+    else:
+        assert not any(phrase in text for phrase in ADVICE_TO_GIVE_TACE), text

@@ -5,7 +5,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from assessments.views import CappedPaginator
+from assessments.queries import CappedPaginator
 from tests.conftest import record
 
 pytestmark = pytest.mark.django_db

@@ -56,19 +56,11 @@ def test_every_version_has_its_history_row():
 def test_results_come_from_the_rules_engine():
     seed_demo(count=80)
     for assessment in Assessment.objects.all():
-        inputs = rules.Inputs(
-            tumor_size_cm=assessment.tumor_size_cm,
-            tumor_count=assessment.tumor_count,
-            vascular_invasion=assessment.vascular_invasion,
-            cirrhosis_grade=assessment.cirrhosis_grade,
-            prior_adjuvant_tace_sessions=assessment.prior_adjuvant_tace_sessions,
-            liver_panel=assessment.liver_panel,
-        )
-        result = rules.evaluate(inputs, ruleset=assessment.ruleset)
+        result = rules.evaluate(assessment.rule_inputs, ruleset=assessment.ruleset)
         assert result.recommendation == assessment.recommendation
         assert result.cautions == assessment.cautions
         assert result.liver_function == assessment.liver_function
-    assert Assessment.objects.filter(ruleset="1").exists()
+    assert set(Assessment.objects.values_list("ruleset", flat=True)) == set(rules.RULESETS)
     assert Assessment.objects.filter(child_pugh_class__isnull=False).exists()
 
 

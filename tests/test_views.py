@@ -1,7 +1,9 @@
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import dateformat, timezone
 
 from assessments.models import Assessment, Patient
 from tests.conftest import record
@@ -39,12 +41,12 @@ def test_valid_post_creates_one_assessment(clinician_client, clinician, valid_da
     assert assessment.patient.mrn == "MRN-0001"
     assert assessment.tumor_size_cm == Decimal("5.1")
     assert assessment.created_by == clinician
-    assert assessment.ruleset == "2"
+    assert assessment.ruleset == "3"
     assert assessment.recommendation == "recommended"
     assert assessment.risk_level == "high"
     assert assessment.risk_factors == ["tumor_gt_5cm"]
     assert assessment.contraindications == []
-    assert assessment.cautions == []
+    assert assessment.cautions == ["liver_panel_missing"]
     assert len(assessment.rationale) == 2
 
 
@@ -86,7 +88,14 @@ def test_invalid_post_saves_nothing_and_shows_the_error_by_the_field(
 
 
 def test_detail_page_shows_the_result(clinician_client, clinician):
-    assessment = record(clinician, tumor_size_cm="6.0", tumor_count="2", cirrhosis_grade="moderate")
+    resected = timezone.localdate() - timedelta(days=60)
+    assessment = record(
+        clinician,
+        tumor_size_cm="6.0",
+        tumor_count="2",
+        cirrhosis_grade="moderate",
+        resection_date=resected.isoformat(),
+    )
     response = clinician_client.get(assessment.get_absolute_url())
     html = response.content.decode()
     assert 'data-recommendation="recommended"' in html
@@ -95,10 +104,11 @@ def test_detail_page_shows_the_result(clinician_client, clinician):
     assert 'data-code="tumor_gt_5cm"' in html
     assert 'data-code="multiple_tumors"' in html
     assert 'data-code="moderate_cirrhosis"' in html
-    # The first session window: 2026-01-05 + 28 and + 42 days.
-    assert "2 Feb 2026 to 16 Feb 2026" in html
+    # The first session window: the resection + 28 and + 42 days, passed by now.
+    start, end = (dateformat.format(resected + timedelta(days=d), "j M Y") for d in (28, 42))
+    assert f"{start} to {end}" in html
     assert "window for the first session had passed" in html
-    assert "Ruleset 2" in html
+    assert "Ruleset 3" in html
     assert "dr-lee" in html
     assert "does not replace" in html
 
@@ -109,6 +119,30 @@ def test_detail_page_of_a_low_risk_patient_has_no_window(clinician_client, clini
     assert 'data-recommendation="not_recommended"' in html
     assert "Adjuvant TACE not recommended" in html
     assert "First session window" not in html
+
+
+@pytest.mark.parametrize(("days_ago", "passed"), [(42, False), (43, True)])
+def test_the_window_has_passed_the_day_after_it_ends(clinician_client, clinician, days_ago, passed):
+    resected = timezone.localdate() - timedelta(days=days_ago)
+    assessment = record(clinician, tumor_size_cm="6.0", resection_date=resected.isoformat())
+    html = clinician_client.get(assessment.get_absolute_url()).content.decode()
+    assert "First session window" in html
+    assert ("window for the first session had passed" in html) is passed
+
+
+def test_a_second_session_shows_no_first_session_window(clinician_client, clinician):
+    resected = timezone.localdate() - timedelta(days=90)
+    assessment = record(
+        clinician,
+        tumor_size_cm="6.0",
+        prior_adjuvant_tace_sessions="1",
+        resection_date=resected.isoformat(),
+    )
+    assert assessment.recommendation == "recommended"
+    html = clinician_client.get(assessment.get_absolute_url()).content.decode()
+    assert "A second and last adjuvant TACE session is recommended" in html
+    assert "First session window" not in html
+    assert "window for the first session had passed" not in html
 
 
 def test_missing_assessment_is_404(clinician_client):

@@ -1,18 +1,12 @@
 import json
 import sys
-from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 
 from assessments import rules
-from assessments.forms import RULESET_FORMS, JsonValidator
+from assessments.forms import RULESET_FORMS, JsonValidator, parse_json
 
 INVALID = 2
-
-
-def decode(text: str):
-    # Decimal, never float, from the first byte: the contract's float trap.
-    return json.loads(text, parse_float=Decimal, parse_constant=Decimal)
 
 
 def encode(obj) -> str:
@@ -22,14 +16,14 @@ def encode(obj) -> str:
 
 def score(text: str, ruleset: str, validate: JsonValidator) -> tuple[dict, bool]:
     """Score one JSON document; return (output object, whether it was valid)."""
-    try:
-        obj = decode(text)
-    except (ValueError, RecursionError) as error:  # RecursionError: absurdly deep nesting
-        return {"errors": {"__all__": [f"Not valid JSON: {error}"]}}, False
-    form, errors = validate(obj)
+    obj, errors = parse_json(text)
+    if not errors:
+        form, errors = validate(obj)
     if errors:
         return {"errors": errors}, False
-    return rules.evaluate(form.rule_inputs(), ruleset=ruleset).as_dict(), True
+    return rules.evaluate(
+        rules.Inputs.from_data(form.cleaned_data), ruleset=ruleset
+    ).as_dict(), True
 
 
 class Command(BaseCommand):

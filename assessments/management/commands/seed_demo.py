@@ -18,7 +18,6 @@ import random
 import secrets
 import time
 from collections import deque
-from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -40,7 +39,8 @@ CLINICIANS = 8
 REVIEWERS = 2
 CHUNK = 5000  # assessments built and written at a time
 YEARS = 3
-RULESET_2_FROM = 0.3  # the oldest 30% were made under ruleset 1
+# The oldest 30% were made under ruleset 1, the next 30% under ruleset 2.
+RULESET_2_FROM, RULESET_3_FROM = 0.3, 0.6
 AMEND_REASONS = [
     "Tumor size corrected from the final pathology report.",
     "Size re-measured on the resected specimen.",
@@ -67,12 +67,12 @@ def _clamp(value: float, low: float, high: float) -> float:
     return min(high, max(low, value))
 
 
-def liver_panel(rng: random.Random) -> rules.LiverPanel:
+def liver_panel(rng: random.Random) -> dict:
     """Mostly Child-Pugh A, some B, a few C; some values in the other units."""
     bilirubin = _clamp(rng.lognormvariate(2.9, 0.5), 3, 400)  # µmol/L, median about 18
     albumin = _clamp(rng.gauss(38, 5), 18, 52)  # g/L
     mg_dl, g_dl = rng.random() < 0.15, rng.random() < 0.2
-    return rules.LiverPanel(
+    return dict(
         bilirubin=Decimal(f"{bilirubin / 17.1:.2f}" if mg_dl else f"{bilirubin:.1f}"),
         bilirubin_unit="mg_dl" if mg_dl else "umol_l",
         albumin=Decimal(f"{albumin / 10:.1f}" if g_dl else f"{albumin:.0f}"),
@@ -83,18 +83,20 @@ def liver_panel(rng: random.Random) -> rules.LiverPanel:
     )
 
 
-def rule_inputs(rng: random.Random, ruleset: str) -> rules.Inputs:
+def rule_data(rng: random.Random, ruleset: str) -> dict:
+    """Rule inputs as a form's cleaned data would hold them."""
     invasion = {"none": 60, "microvascular": 26, "portal_vein_branch": 11}
     if ruleset != rules.RULESET_1:
         invasion["portal_vein_main"] = 3
-    panel = liver_panel(rng) if ruleset != rules.RULESET_1 and rng.random() < 0.7 else None
-    return rules.Inputs(
+    no_panel = dict.fromkeys(Assessment.PANEL_INPUTS)
+    panel = liver_panel(rng) if ruleset != rules.RULESET_1 and rng.random() < 0.7 else no_panel
+    return dict(
         tumor_size_cm=Decimal(f"{_clamp(rng.lognormvariate(1.35, 0.55), 0.5, 30):.1f}"),
         tumor_count=_pick(rng, {1: 70, 2: 14, 3: 8, 4: 5, 6: 3}),
         vascular_invasion=_pick(rng, invasion),
         cirrhosis_grade=_pick(rng, {"none": 30, "mild": 40, "moderate": 22, "severe": 8}),
         prior_adjuvant_tace_sessions=_pick(rng, {0: 82, 1: 13, 2: 5}),
-        liver_panel=panel,
+        **panel,
     )
 
 
@@ -204,7 +206,13 @@ class Seeder:
             )
         else:
             patient = rng.choice(self.recent)
-        ruleset = rules.RULESET_1 if index < self.count * RULESET_2_FROM else rules.RULESET_2
+        ruleset = (
+            rules.RULESET_1
+            if index < self.count * RULESET_2_FROM
+            else rules.RULESET_2
+            if index < self.count * RULESET_3_FROM
+            else rules.RULESET_3
+        )
         assessment = Assessment(
             id=self.new_id(Assessment),
             patient=patient,
@@ -212,8 +220,11 @@ class Seeder:
             created_at=moment,
             updated_at=moment,
         )
-        data = {"resection_date": (moment - timedelta(days=rng.randint(7, 60))).date()}
-        services._apply(assessment, data, rule_inputs(rng, ruleset), ruleset)
+        data = {
+            "resection_date": (moment - timedelta(days=rng.randint(7, 60))).date(),
+            **rule_data(rng, ruleset),
+        }
+        services.apply_inputs(assessment, data=data, ruleset=ruleset)
         history = self.tables["assessment history"]
         history.history(assessment, action=HistoryAction.CREATED, when=moment, user=clinician)
         for action, when, user, reason in self.story(assessment):
@@ -227,7 +238,7 @@ class Seeder:
         clinician = assessment.created_by
         if assessment.ruleset == rules.RULESET_1 and rng.random() < 0.25:
             moment = self.next_version(assessment, 24 * 30, 24 * 400)
-            self.amend(assessment, liver_panel=liver_panel(rng))
+            self.amend(assessment, **liver_panel(rng))
             yield HistoryAction.AMENDED, moment, clinician, services.REEVALUATION_REASON
         elif rng.random() < 0.08:
             moment = self.next_version(assessment, 1, 48)
@@ -255,14 +266,11 @@ class Seeder:
         return assessment.updated_at
 
     def amend(self, assessment: Assessment, **changes) -> None:
-        inputs = rules.Inputs(
-            **{name: getattr(assessment, name) for name in Assessment.RULE_INPUTS},
-            liver_panel=assessment.liver_panel,
-        )
+        names = ["resection_date", "notes", *Assessment.RULE_INPUTS, *Assessment.PANEL_INPUTS]
+        data = {name: getattr(assessment, name) for name in names} | changes
         # A new liver panel is a re-evaluation under the newest ruleset.
-        ruleset = rules.LATEST_RULESET if "liver_panel" in changes else assessment.ruleset
-        data = {"resection_date": assessment.resection_date, "notes": assessment.notes}
-        services._apply(assessment, data, replace(inputs, **changes), ruleset)
+        ruleset = rules.LATEST_RULESET if "bilirubin" in changes else assessment.ruleset
+        services.apply_inputs(assessment, data=data, ruleset=ruleset)
 
     def add_views(self, assessment: Assessment) -> None:
         """The clinician views the result; a reviewer looks at some histories."""
