@@ -138,7 +138,7 @@ class CodeField(JsonTypedField, forms.ChoiceField):
     def to_python(self, value):
         if self.not_given(value):
             return ""
-        if not isinstance(value, str):
+        if not isinstance(value, str) or value == "":  # "" in JSON: not a code
             raise self.invalid()
         return value
 

@@ -185,6 +185,11 @@ def _has(ruleset: str, introduced_in: str) -> bool:
     return RULESETS.index(ruleset) >= RULESETS.index(introduced_in)
 
 
+def newer_rulesets(ruleset: str) -> dict[str, str]:
+    """The rulesets after this one, each with what it adds."""
+    return {newer: adds for newer, adds in RULESET_ADDS.items() if not _has(ruleset, newer)}
+
+
 # The codes each ruleset can emit.
 RULESET_CODES = {
     ruleset: {

@@ -112,6 +112,7 @@ def assessment_detail(request, pk):
                 (c, rules.CONTRAINDICATIONS[c]) for c in assessment.contraindications
             ],
             "cautions": [(c, cautions[c]) for c in assessment.cautions],
+            "newer_rulesets": rules.newer_rulesets(assessment.ruleset).items(),
         },
     )
 

@@ -99,6 +99,25 @@ def test_jsonl_one_line_out_per_line_in(monkeypatch):
     assert results[3]["cautions"] == ["moderate_cirrhosis", "liver_panel_missing"]
 
 
+def test_jsonl_ruleset_3_agrees_with_every_worked_example(monkeypatch):
+    """Under ruleset 3 the worked examples, given without a liver panel, keep their
+    outcome and gain the caution liver_panel_missing."""
+    lines = "".join(json.dumps(as_input(*example[0])) + "\n" for example in WORKED_EXAMPLES)
+    code, out = recommend(monkeypatch, lines, "--jsonl", "--ruleset", "3")
+    assert code == 0
+    results = [json.loads(line) for line in out.splitlines()]
+    assert len(results) == len(WORKED_EXAMPLES)
+    for result, (_, risk, factors, contra, cautions, recommendation) in zip(
+        results, WORKED_EXAMPLES, strict=True
+    ):
+        assert result["ruleset"] == "3"
+        assert (result["risk_level"], result["risk_factors"]) == (risk, factors)
+        assert result["contraindications"] == contra
+        assert result["cautions"] == [*cautions, "liver_panel_missing"]
+        assert result["recommendation"] == recommendation
+        assert result["liver_function"] is None
+
+
 def test_jsonl_all_valid_exits_0(monkeypatch):
     line = json.dumps(as_input("3.0", 1, "none", "mild", 0))
     code, out = recommend(monkeypatch, f"{line}\n{line}\n", "--jsonl")

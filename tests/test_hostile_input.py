@@ -8,7 +8,8 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assessments.forms import JsonValidator
+from assessments import rules
+from assessments.forms import RULESET_FORMS, JsonValidator
 from assessments.management.commands.recommend import encode, score
 from assessments.models import Assessment, Patient
 
@@ -141,9 +142,9 @@ json_line = st.one_of(
 
 
 @settings(max_examples=200, deadline=None)
-@given(line=json_line)
-def test_the_command_line_always_answers_in_json(line):
-    result, valid = score(line, "2", JsonValidator())
+@given(line=json_line, ruleset=st.sampled_from(rules.RULESETS))
+def test_the_command_line_always_answers_in_json(line, ruleset):
+    result, valid = score(line, ruleset, JsonValidator(RULESET_FORMS[ruleset]))
     output = json.loads(encode(result))
     assert ("errors" not in output) is valid
     if valid:

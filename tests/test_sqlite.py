@@ -18,9 +18,9 @@ import os, pathlib, time
 import django
 django.setup()
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import connection, transaction
 worker, folder = os.environ["WORKER"], pathlib.Path(os.environ["FOLDER"])
-Group.objects.exists()
+connection.ensure_connection()  # connected before the start, so that all begin at once
 (folder / f"ready-{worker}").touch()
 deadline = time.monotonic() + 30
 while not (folder / "go").exists() and time.monotonic() < deadline:

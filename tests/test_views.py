@@ -47,7 +47,7 @@ def test_valid_post_creates_one_assessment(clinician_client, clinician, valid_da
     assert assessment.risk_factors == ["tumor_gt_5cm"]
     assert assessment.contraindications == []
     assert assessment.cautions == ["liver_panel_missing"]
-    assert len(assessment.rationale) == 2
+    assert len(assessment.rationale) == 3  # the factor, the missing panel, the outcome
 
 
 def test_second_assessment_reuses_the_patient(clinician_client, valid_data):

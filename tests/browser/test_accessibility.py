@@ -98,7 +98,7 @@ def test_liver_function_rules_and_reevaluation_pages(
         page.goto(path)
         found[name] = axe_violations(page)
     expect(page.locator("[data-newer-ruleset]")).to_be_visible()
-    page.get_by_role("link", name="Re-evaluate under ruleset 2").click()
+    page.get_by_role("link", name="Re-evaluate under ruleset 3").click()
     # The form opens filled in: the preview shows its result, which is checked too.
     expect(page.locator("#preview")).to_have_attribute("data-state", "result")
     found["re-evaluate"] = axe_violations(page)
@@ -146,4 +146,7 @@ def test_every_field_has_a_visible_label(clinician_page, path):
         expect(legend).to_be_visible()
         expect(group).to_have_accessible_name(legend.inner_text())
     if path == "/assessments/new/":
-        expect(page.get_by_label("Largest tumor diameter (cm)")).to_have_attribute("type", "number")
+        # A text box, so that the browser sends what was typed (a number box drops "2,5").
+        size = page.get_by_label("Largest tumor diameter (cm)")
+        expect(size).to_have_attribute("type", "text")
+        expect(size).to_have_attribute("inputmode", "decimal")

@@ -121,3 +121,23 @@ def test_bad_values_show_each_error_beside_its_field_and_focus_the_first(clinici
         "data-recommendation", "not_recommended"
     )
     assert Assessment.objects.get().tumor_size_cm == 4
+
+
+def test_a_decimal_comma_is_refused_with_the_point_form(clinician_page):
+    """A number box would send "25" for "2,5": the text box sends what was typed."""
+    page = clinician_page
+    page.goto("/assessments/new/")
+    page.get_by_label("MRN (medical record number)").fill("MRN-3")
+    page.get_by_label("Date of resection").fill("2025-01-01")
+    page.get_by_label("Largest tumor diameter (cm)").fill("2,5")
+    page.get_by_label("Number of tumors").fill("1")
+    page.get_by_label("None", exact=True).check()
+    page.get_by_label("None: no cirrhosis").check()
+    page.get_by_role("button", name="Save and show recommendation").click()
+
+    message = "Use a decimal point, not a comma: enter 2.5, not 2,5."
+    expect(page.locator("#div_id_tumor_size_cm .invalid-feedback")).to_have_text(message)
+    expect(page.get_by_role("alert")).to_contain_text(f"Largest tumor diameter (cm): {message}")
+    expect(page.locator("#id_tumor_size_cm")).to_have_value("2,5")
+    expect(page.locator("#id_tumor_size_cm")).to_be_focused()
+    assert not Assessment.objects.exists()

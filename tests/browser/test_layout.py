@@ -23,7 +23,8 @@ def recommended(record):
         cirrhosis_grade="moderate",
         prior_adjuvant_tace_sessions="1",
         notes="Discussed at the multidisciplinary meeting.",
-        **PANEL,
+        # Child-Pugh B7: a caution; B8 and B9 rule TACE out from ruleset 3 on.
+        **{**PANEL, "inr": "1.1", "ascites": "none"},
     )
 
 
@@ -70,7 +71,7 @@ def test_detail_prints_as_a_one_page_summary(clinician_page, clinician, recommen
         "Rationale",
         "A second and last adjuvant TACE session is recommended",
         "Discussed at the multidisciplinary meeting.",
-        "Ruleset 2",
+        "Ruleset 3",
         "dr-lee",
         f"{recommended.created_at:%-d %b %Y}",
         "does not replace",
