@@ -13,15 +13,27 @@ from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
 from django.contrib.auth import authenticate
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from . import rules
 from .models import MRN_VALIDATOR, Assessment
 
 
 def _range_messages(low, high, unit: str = "") -> dict[str, str]:
-    unit = f" {unit}" if unit else ""
-    message = f"Enter a value between {low} and {high}{unit}."
+    if unit:
+        message = format_lazy(
+            _("Enter a value between {low} and {high} {unit}."), low=low, high=high, unit=unit
+        )
+    else:
+        message = format_lazy(_("Enter a value between {low} and {high}."), low=low, high=high)
     return {"min_value": message, "max_value": message}
+
+
+def translated(choices: dict[str, str]) -> list[tuple[str, str]]:
+    """The rules' codes with their labels in the reader's language."""
+    return [(code, gettext_lazy(label)) for code, label in choices.items()]
 
 
 class RadioSelect(forms.RadioSelect):
@@ -94,7 +106,9 @@ class DecimalField(JsonTypedField, forms.DecimalField):
             if comma := COMMA_DECIMAL.fullmatch(text):
                 point = f"{comma[1] or '0'}.{comma[2]}"
                 raise forms.ValidationError(
-                    f"Use a decimal point, not a comma: enter {point}, not {text}.", code="comma"
+                    gettext("Use a decimal point, not a comma: enter %(point)s, not %(typed)s.")
+                    % {"point": point, "typed": text},
+                    code="comma",
                 )
             if len(text) > MAX_TEXT_LENGTH or not DECIMAL_TEXT.fullmatch(text):
                 raise self.invalid()
@@ -131,8 +145,8 @@ class CodeField(JsonTypedField, forms.ChoiceField):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        codes = ", ".join(str(code) for code, _ in self.choices if code)
-        self.error_messages["invalid"] = f"Choose one of: {codes}."
+        codes = ", ".join(str(code) for code, label in self.choices if code)
+        self.error_messages["invalid"] = format_lazy(_("Choose one of: {codes}."), codes=codes)
         self.error_messages["invalid_choice"] = self.error_messages["invalid"]
 
     def to_python(self, value):
@@ -145,51 +159,55 @@ class CodeField(JsonTypedField, forms.ChoiceField):
 
 class RuleInputsForm(FocusFirstErrorMixin, forms.Form):
     tumor_size_cm = DecimalField(
-        label="Largest tumor diameter (cm)",
+        label=_("Largest tumor diameter (cm)"),
         min_value=rules.TUMOR_SIZE_MIN_CM,
         max_value=rules.TUMOR_SIZE_MAX_CM,
         decimal_places=1,
-        help_text="Diameter of the largest tumor, 0.1 to 30.0 cm, one decimal place.",
+        help_text=_("Diameter of the largest tumor, 0.1 to 30.0 cm, one decimal place."),
         error_messages={
             **_range_messages(rules.TUMOR_SIZE_MIN_CM, rules.TUMOR_SIZE_MAX_CM, "cm"),
-            "invalid": "Enter a number of centimetres, such as 4.5.",
-            "max_decimal_places": "Enter at most one decimal place, such as 4.5.",
+            "invalid": _("Enter a number of centimetres, such as 4.5."),
+            "max_decimal_places": _("Enter at most one decimal place, such as 4.5."),
         },
     )
     tumor_count = IntegerField(
-        label="Number of tumors",
+        label=_("Number of tumors"),
         min_value=rules.TUMOR_COUNT_MIN,
         max_value=rules.TUMOR_COUNT_MAX,
-        help_text="Number of tumor nodules, 1 to 50.",
+        help_text=_("Number of tumor nodules, 1 to 50."),
         error_messages={
             **_range_messages(rules.TUMOR_COUNT_MIN, rules.TUMOR_COUNT_MAX),
-            "invalid": "Enter a whole number of tumors.",
+            "invalid": _("Enter a whole number of tumors."),
         },
     )
     vascular_invasion = CodeField(
-        label="Vascular invasion",
-        choices=rules.VASCULAR_INVASION_RULESET_1.items(),
+        label=_("Vascular invasion"),
+        choices=translated(rules.VASCULAR_INVASION_RULESET_1),
         widget=RadioSelect,
-        help_text="Microvascular: seen only under the microscope. Portal vein branch: "
-        "cancer thrombus in a first- or second-order portal vein branch.",
+        help_text=_(
+            "Microvascular: seen only under the microscope. Portal vein branch: "
+            "cancer thrombus in a first- or second-order portal vein branch."
+        ),
     )
     cirrhosis_grade = CodeField(
-        label="Cirrhosis grade",
-        choices=rules.CIRRHOSIS_GRADES.items(),
+        label=_("Cirrhosis grade"),
+        choices=translated(rules.CIRRHOSIS_GRADES),
         widget=RadioSelect,
-        help_text="Severe means decompensated cirrhosis, now or in the past.",
+        help_text=_("Severe means decompensated cirrhosis, now or in the past."),
     )
     prior_adjuvant_tace_sessions = IntegerField(
-        label="Prior adjuvant TACE sessions",
+        label=_("Prior adjuvant TACE sessions"),
         required=False,
         initial=0,
         min_value=rules.PRIOR_SESSIONS_MIN,
         max_value=rules.PRIOR_SESSIONS_MAX,
-        help_text="Adjuvant TACE sessions already given after this resection, 0 to 10 "
-        "(leave empty for none).",
+        help_text=_(
+            "Adjuvant TACE sessions already given after this resection, 0 to 10 "
+            "(leave empty for none)."
+        ),
         error_messages={
             **_range_messages(rules.PRIOR_SESSIONS_MIN, rules.PRIOR_SESSIONS_MAX),
-            "invalid": "Enter a whole number of sessions.",
+            "invalid": _("Enter a whole number of sessions."),
         },
     )
 
@@ -206,20 +224,27 @@ class RuleInputsForm(FocusFirstErrorMixin, forms.Form):
             field.json_input = json_input
 
 
+# The five values of the panel, as named inside a sentence.
 PANEL_VALUES = {
-    "bilirubin": "bilirubin",
-    "albumin": "albumin",
-    "inr": "INR",
-    "ascites": "ascites",
-    "encephalopathy": "encephalopathy",
+    "bilirubin": pgettext_lazy("in a sentence", "bilirubin"),
+    "albumin": pgettext_lazy("in a sentence", "albumin"),
+    "inr": pgettext_lazy("in a sentence", "INR"),
+    "ascites": pgettext_lazy("in a sentence", "ascites"),
+    "encephalopathy": pgettext_lazy("in a sentence", "encephalopathy"),
 }
-NOT_ENTERED = [("", "Not entered")]
+PANEL_LABELS = {"bilirubin": _("Bilirubin"), "albumin": _("Albumin")}
+NOT_ENTERED = [("", pgettext_lazy("a lab value", "Not entered"))]
 
 
 def _unit_range_error(name: str, value, ranges: dict, units: dict, unit: str):
     low, high = ranges[unit]
     if value is not None and not low <= value <= high:
-        return f"{name.capitalize()} must be between {low} and {high} {units[unit]}."
+        return gettext("%(name)s must be between %(low)s and %(high)s %(unit)s.") % {
+            "name": PANEL_LABELS[name],
+            "low": low,
+            "high": high,
+            "unit": units[unit],
+        }
     return None
 
 
@@ -229,66 +254,71 @@ class RuleInputsV2Form(RuleInputsForm):
     ruleset = rules.RULESET_2
 
     vascular_invasion = CodeField(
-        label="Vascular invasion",
-        choices=rules.VASCULAR_INVASION.items(),
+        label=_("Vascular invasion"),
+        choices=translated(rules.VASCULAR_INVASION),
         widget=RadioSelect,
-        help_text="Microvascular: seen only under the microscope. Portal vein branch: "
-        "cancer thrombus in a first- or second-order portal vein branch. Main portal "
-        "vein: thrombus in the main trunk, removed at surgery.",
+        help_text=_(
+            "Microvascular: seen only under the microscope. Portal vein branch: "
+            "cancer thrombus in a first- or second-order portal vein branch. Main portal "
+            "vein: thrombus in the main trunk, removed at surgery."
+        ),
     )
     bilirubin = DecimalField(
-        label="Total bilirubin",
+        label=_("Total bilirubin"),
         required=False,
         decimal_places=2,
-        help_text="1 to 1000 µmol/L, or 0.06 to 58.0 mg/dL (1 mg/dL = 17.1 µmol/L).",
+        help_text=_("1 to 1000 µmol/L, or 0.06 to 58.0 mg/dL (1 mg/dL = 17.1 µmol/L)."),
         error_messages={
-            "invalid": "Enter the bilirubin as a number, such as 20.5.",
-            "max_decimal_places": "Enter bilirubin with at most two decimal places.",
+            "invalid": _("Enter the bilirubin as a number, such as 20.5."),
+            "max_decimal_places": _("Enter bilirubin with at most two decimal places."),
         },
     )
     bilirubin_unit = CodeField(
-        label="Bilirubin unit",
+        label=_("Bilirubin unit"),
         required=False,
-        choices=rules.BILIRUBIN_UNITS.items(),
+        choices=translated(rules.BILIRUBIN_UNITS),
         initial="umol_l",
     )
     albumin = DecimalField(
-        label="Serum albumin",
+        label=_("Serum albumin"),
         required=False,
         decimal_places=2,
-        help_text="10 to 60 g/L, or 1.0 to 6.0 g/dL (1 g/dL = 10 g/L).",
+        help_text=_("10 to 60 g/L, or 1.0 to 6.0 g/dL (1 g/dL = 10 g/L)."),
         error_messages={
-            "invalid": "Enter the albumin as a number, such as 38.",
-            "max_decimal_places": "Enter albumin with at most two decimal places.",
+            "invalid": _("Enter the albumin as a number, such as 38."),
+            "max_decimal_places": _("Enter albumin with at most two decimal places."),
         },
     )
     albumin_unit = CodeField(
-        label="Albumin unit", required=False, choices=rules.ALBUMIN_UNITS.items(), initial="g_l"
+        label=_("Albumin unit"),
+        required=False,
+        choices=translated(rules.ALBUMIN_UNITS),
+        initial="g_l",
     )
     inr = DecimalField(
-        label="INR",
+        label=_("INR"),
         required=False,
         min_value=rules.INR_RANGE[0],
         max_value=rules.INR_RANGE[1],
         decimal_places=2,
-        help_text="International normalised ratio, 0.8 to 10.0.",
+        help_text=_("International normalised ratio, 0.8 to 10.0."),
         error_messages={
             **_range_messages(*rules.INR_RANGE),
-            "invalid": "Enter the INR as a number, such as 1.1.",
-            "max_decimal_places": "Enter the INR with at most two decimal places.",
+            "invalid": _("Enter the INR as a number, such as 1.1."),
+            "max_decimal_places": _("Enter the INR with at most two decimal places."),
         },
     )
     ascites = CodeField(
-        label="Ascites",
+        label=_("Ascites"),
         required=False,
-        choices=NOT_ENTERED + list(rules.ASCITES.items()),
-        help_text="Mild: slight, or controlled by diuretics.",
+        choices=NOT_ENTERED + translated(rules.ASCITES),
+        help_text=_("Mild: slight, or controlled by diuretics."),
     )
     encephalopathy = CodeField(
-        label="Hepatic encephalopathy",
+        label=_("Hepatic encephalopathy"),
         required=False,
-        choices=NOT_ENTERED + list(rules.ENCEPHALOPATHY.items()),
-        help_text="West Haven grade.",
+        choices=NOT_ENTERED + translated(rules.ENCEPHALOPATHY),
+        help_text=_("West Haven grade."),
     )
 
     def _given(self, name: str) -> bool:
@@ -313,8 +343,11 @@ class RuleInputsV2Form(RuleInputsForm):
             if name in given and unit in data and not data[unit]:
                 self.add_error(
                     unit,
-                    f"Give the unit of {name}: {' or '.join(units)}. It has no default here: "
-                    "a unit slip changes the Child-Pugh class.",
+                    gettext(
+                        "Give the unit of %(name)s: %(units)s. It has no default here: a unit "
+                        "slip changes the Child-Pugh class."
+                    )
+                    % {"name": PANEL_VALUES[name], "units": " / ".join(units)},
                 )
         for name, ranges, units in [
             ("bilirubin", rules.BILIRUBIN_RANGES, rules.BILIRUBIN_UNITS),
@@ -328,8 +361,11 @@ class RuleInputsV2Form(RuleInputsForm):
                 if name not in given and name not in self.errors:
                     self.add_error(
                         name,
-                        f"Enter {label} too: the liver-function panel needs all five "
-                        "values, or none.",
+                        gettext(
+                            "Enter %(value)s too: the liver-function panel needs all five "
+                            "values, or none."
+                        )
+                        % {"value": label},
                     )
         if not given:
             data["bilirubin_unit"] = data["albumin_unit"] = None
@@ -355,17 +391,17 @@ class RecordFields(forms.Form):
     """What an assessment stores beside the rule inputs."""
 
     resection_date = forms.DateField(
-        label="Date of resection",
+        label=_("Date of resection"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="The day of the liver resection (not in the future).",
-        error_messages={"invalid": "Enter a date, such as 2026-03-31."},
+        help_text=_("The day of the liver resection (not in the future)."),
+        error_messages={"invalid": _("Enter a date, such as 2026-03-31.")},
     )
     notes = forms.CharField(
-        label="Notes",
+        label=_("Notes"),
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Optional, at most 5,000 characters. No patient names.",
+        help_text=_("Optional, at most 5,000 characters. No patient names."),
     )
 
     field_order = [
@@ -387,13 +423,13 @@ class RecordFields(forms.Form):
             return [name for name in names if name in self.fields]
 
         parts = [
-            Fieldset("Patient and surgery", *present("mrn", "resection_date")),
-            Fieldset("Tumor findings", *Assessment.RULE_INPUTS),
+            Fieldset(_("Patient and surgery"), *present("mrn", "resection_date")),
+            Fieldset(_("Tumor findings"), *Assessment.RULE_INPUTS),
         ]
         if "bilirubin" in self.fields:
             parts.append(
                 Fieldset(
-                    "Liver function (optional: all five values, or none)",
+                    _("Liver function (optional: all five values, or none)"),
                     Row(Column("bilirubin"), Column("bilirubin_unit")),
                     Row(Column("albumin"), Column("albumin_unit")),
                     "inr",
@@ -401,13 +437,13 @@ class RecordFields(forms.Form):
                     "encephalopathy",
                 )
             )
-        parts.append(Fieldset("Notes", *present("notes", "change_reason")))
+        parts.append(Fieldset(_("Notes"), *present("notes", "change_reason")))
         self.helper.layout = Layout(*parts, *present("version"))
 
     def clean_resection_date(self):
         value = self.cleaned_data["resection_date"]
         if value > timezone.localdate():
-            raise forms.ValidationError("The resection date cannot be in the future.")
+            raise forms.ValidationError(_("The resection date cannot be in the future."))
         return value
 
 
@@ -415,11 +451,11 @@ class AssessmentForm(RecordFields, RuleInputsV3Form):
     """A new assessment: always under the newest ruleset."""
 
     mrn = forms.CharField(
-        label="MRN (medical record number)",
+        label=_("MRN (medical record number)"),
         max_length=32,
         validators=[MRN_VALIDATOR],
-        help_text="1 to 32 letters, digits or hyphens. No names are stored here.",
-        error_messages={"max_length": "An MRN is at most 32 characters."},
+        help_text=_("1 to 32 letters, digits or hyphens. No names are stored here."),
+        error_messages={"max_length": _("An MRN is at most 32 characters.")},
     )
 
     def clean_mrn(self):
@@ -436,8 +472,10 @@ class ReasonField(forms.CharField):
             max_length=1000,
             widget=forms.Textarea(attrs={"rows": 2}),
             error_messages={
-                "required": "Give a reason: it is kept in the audit trail.",
-                "min_length": f"Give a reason of at least {REASON_MIN_LENGTH} characters.",
+                "required": _("Give a reason: it is kept in the audit trail."),
+                "min_length": format_lazy(
+                    _("Give a reason of at least {count} characters."), count=REASON_MIN_LENGTH
+                ),
             },
             **kwargs,
         )
@@ -449,8 +487,8 @@ class VersionField(forms.IntegerField):
 
 class AmendFields(forms.Form):
     change_reason = ReasonField(
-        label="Reason for change",
-        help_text="Why the assessment is amended (at least 5 characters). Kept in the history.",
+        label=_("Reason for change"),
+        help_text=_("Why the assessment is amended (at least 5 characters). Kept in the history."),
     )
     version = VersionField()
 
@@ -482,10 +520,10 @@ class ReevaluateForm(RecordFields, RuleInputsV3Form):
 
 class SignForm(FocusFirstErrorMixin, forms.Form):
     password = forms.CharField(
-        label="Your password",
+        label=_("Your password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text="Re-enter your password to sign the assessment as reviewed and approved.",
+        help_text=_("Re-enter your password to sign the assessment as reviewed and approved."),
     )
     version = VersionField()
 
@@ -499,14 +537,14 @@ class SignForm(FocusFirstErrorMixin, forms.Form):
         # Through the authentication backends, so a wrong password counts as a
         # failed login (audited, and towards the lockout).
         if authenticate(self.request, username=user.get_username(), password=password) != user:
-            raise forms.ValidationError("The password is not correct. Nothing was signed.")
+            raise forms.ValidationError(_("The password is not correct. Nothing was signed."))
         return password
 
 
 class VoidForm(FocusFirstErrorMixin, forms.Form):
     reason = ReasonField(
-        label="Reason for voiding",
-        help_text="Why this assessment is void (at least 5 characters). Shown with it.",
+        label=_("Reason for voiding"),
+        help_text=_("Why this assessment is void (at least 5 characters). Shown with it."),
     )
     version = VersionField()
 
@@ -541,9 +579,9 @@ def parse_json(text: str | bytes):
             object_pairs_hook=_refuse_duplicates,
         )
     except DuplicateKey as duplicate:
-        return None, {duplicate.key: ["Given more than once: give each field once."]}
+        return None, {duplicate.key: [gettext("Given more than once: give each field once.")]}
     except (ValueError, RecursionError) as error:  # RecursionError: absurdly deep nesting
-        return None, {"__all__": [f"Not valid JSON: {error}"]}
+        return None, {"__all__": [gettext("Not valid JSON: %(error)s") % {"error": error}]}
     return obj, {}
 
 
@@ -563,14 +601,14 @@ class JsonValidator:
     def __call__(self, obj) -> tuple[forms.Form | None, dict[str, list[str]]]:
         """Return (the validated form, or None; the errors by field)."""
         if not isinstance(obj, dict):
-            return None, {"__all__": ["Expected a JSON object with the input fields."]}
+            return None, {"__all__": [gettext("Expected a JSON object with the input fields.")]}
         form = self.form
         form.data = obj
         form._errors = None  # is_valid() cleans again
         errors = {} if form.is_valid() else error_lists(form)
         for name in obj:
             if name not in form.fields:
-                errors.setdefault(name, []).append("Unknown field.")
+                errors.setdefault(name, []).append(gettext("Unknown field."))
         return (None if errors else form), errors
 
 

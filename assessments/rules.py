@@ -28,6 +28,13 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import lru_cache
 
+
+def gettext_noop(message: str) -> str:
+    """Marks a sentence for the translation catalogue; the app translates it when shown.
+    This module imports nothing of Django: every stored code and sentence is English."""
+    return message
+
+
 RULESET_1 = "1"
 RULESET_2 = "2"
 RULESET_3 = "3"
@@ -35,9 +42,13 @@ RULESETS = (RULESET_1, RULESET_2, RULESET_3)
 LATEST_RULESET = RULESET_3
 # What each ruleset adds to the one before (shown beside an older assessment).
 RULESET_ADDS = {
-    RULESET_2: "liver function (Child-Pugh, ALBI) and main portal vein thrombus (Vp4)",
-    RULESET_3: "Child-Pugh B8 to B9 as a contraindication, signs of decompensation and a "
-    "missing liver panel as cautions, and advice that never contradicts itself",
+    RULESET_2: gettext_noop(
+        "liver function (Child-Pugh, ALBI) and main portal vein thrombus (Vp4)"
+    ),
+    RULESET_3: gettext_noop(
+        "Child-Pugh B8 to B9 as a contraindication, signs of decompensation and a "
+        "missing liver panel as cautions, and advice that never contradicts itself"
+    ),
 }
 
 # Input ranges (the form checks them; the rules assume them).
@@ -58,22 +69,28 @@ MAX_ADJUVANT_SESSIONS = 2
 FIRST_SESSION_WINDOW_DAYS = (28, 42)
 
 VASCULAR_INVASION_RULESET_1 = {
-    "none": "None",
-    "microvascular": "Microvascular (seen only under the microscope, MVI)",
-    "portal_vein_branch": "Portal vein branch thrombus (first- or second-order branch, Vp1 to Vp3)",
+    "none": gettext_noop("None"),
+    "microvascular": gettext_noop("Microvascular (seen only under the microscope, MVI)"),
+    "portal_vein_branch": gettext_noop(
+        "Portal vein branch thrombus (first- or second-order branch, Vp1 to Vp3)"
+    ),
 }
 # Ruleset 2 adds Vp4, a thrombus of the main portal trunk removed at surgery.
 VASCULAR_INVASION = {
     **VASCULAR_INVASION_RULESET_1,
-    "portal_vein_main": "Main portal vein thrombus (Vp4), removed at surgery",
+    "portal_vein_main": gettext_noop("Main portal vein thrombus (Vp4), removed at surgery"),
 }
 CIRRHOSIS_GRADES = {
-    "none": "None: no cirrhosis",
-    "mild": "Mild: compensated, no signs of portal hypertension",
-    "moderate": "Moderate: compensated with portal hypertension "
-    "(varices, splenomegaly, or platelets below 100 x 10^9/L)",
-    "severe": "Severe: decompensated (ascites, variceal bleeding, hepatic encephalopathy "
-    "or jaundice), now or in the past",
+    "none": gettext_noop("None: no cirrhosis"),
+    "mild": gettext_noop("Mild: compensated, no signs of portal hypertension"),
+    "moderate": gettext_noop(
+        "Moderate: compensated with portal hypertension "
+        "(varices, splenomegaly, or platelets below 100 x 10^9/L)"
+    ),
+    "severe": gettext_noop(
+        "Severe: decompensated (ascites, variceal bleeding, hepatic encephalopathy "
+        "or jaundice), now or in the past"
+    ),
 }
 
 # Ruleset 2: the liver-function panel. Ranges apply in the unit entered.
@@ -88,14 +105,14 @@ INR_RANGE = (Decimal("0.8"), Decimal("10.0"))
 BILIRUBIN_UMOL_PER_MG_DL = Decimal("17.1")
 ALBUMIN_G_L_PER_G_DL = Decimal("10")
 ASCITES = {
-    "none": "None",
-    "mild": "Mild (slight, or controlled by diuretics)",
-    "moderate_severe": "Moderate to severe",
+    "none": gettext_noop("None"),
+    "mild": gettext_noop("Mild (slight, or controlled by diuretics)"),
+    "moderate_severe": gettext_noop("Moderate to severe"),
 }
 ENCEPHALOPATHY = {
-    "none": "None",
-    "grade_1_2": "West Haven grade 1 to 2",
-    "grade_3_4": "West Haven grade 3 to 4",
+    "none": gettext_noop("None"),
+    "grade_1_2": gettext_noop("West Haven grade 1 to 2"),
+    "grade_3_4": gettext_noop("West Haven grade 3 to 4"),
 }
 
 # Child-Pugh: each item scores 1, 2 or 3. The bounds belong to the middle band.
@@ -122,50 +139,75 @@ ALBI_CONTEXT = Context(prec=16)
 
 RECOMMENDED = "recommended"
 NOT_RECOMMENDED = "not_recommended"
-RECOMMENDATIONS = {RECOMMENDED: "Recommended", NOT_RECOMMENDED: "Not recommended"}
+RECOMMENDATIONS = {
+    RECOMMENDED: gettext_noop("Recommended"),
+    NOT_RECOMMENDED: gettext_noop("Not recommended"),
+}
 HIGH = "high"
 LOW = "low"
-RISK_LEVELS = {HIGH: "High", LOW: "Low"}
+RISK_LEVELS = {HIGH: gettext_noop("High"), LOW: gettext_noop("Low")}
 
 # Each code with its sentence, in the order the contract lists them.
 RISK_FACTORS = {
-    "tumor_gt_5cm": "The largest tumor is larger than 5 cm: a high risk of recurrence.",
-    "multiple_tumors": "There are two or more tumor nodules: a high risk of recurrence.",
-    "vascular_invasion": "There is vascular invasion (microscopic or portal vein tumor "
-    "thrombus): a high risk of recurrence.",
+    "tumor_gt_5cm": gettext_noop(
+        "The largest tumor is larger than 5 cm: a high risk of recurrence."
+    ),
+    "multiple_tumors": gettext_noop(
+        "There are two or more tumor nodules: a high risk of recurrence."
+    ),
+    "vascular_invasion": gettext_noop(
+        "There is vascular invasion (microscopic or portal vein tumor "
+        "thrombus): a high risk of recurrence."
+    ),
 }
 CONTRAINDICATIONS = {
-    "severe_cirrhosis": "Severe (decompensated) cirrhosis: TACE would damage the remaining "
-    "liver function.",
-    "child_pugh_b8_b9": "Child-Pugh class B with 8 or 9 points: decompensated liver "
-    "function rules TACE out.",
-    "child_pugh_c": "Child-Pugh class C: liver function is too poor for TACE.",
-    "repeated_tace": "Two or more adjuvant TACE sessions have already been given: more "
-    "would damage liver function.",
+    "severe_cirrhosis": gettext_noop(
+        "Severe (decompensated) cirrhosis: TACE would damage the remaining liver function."
+    ),
+    "child_pugh_b8_b9": gettext_noop(
+        "Child-Pugh class B with 8 or 9 points: decompensated liver function rules TACE out."
+    ),
+    "child_pugh_c": gettext_noop("Child-Pugh class C: liver function is too poor for TACE."),
+    "repeated_tace": gettext_noop(
+        "Two or more adjuvant TACE sessions have already been given: more "
+        "would damage liver function."
+    ),
 }
 CAUTIONS = {
-    "moderate_cirrhosis": "Moderate cirrhosis with portal hypertension: check liver "
-    "function carefully before TACE.",
-    "child_pugh_b": "Child-Pugh class B: reduced liver function; weigh the harm of TACE carefully.",
-    "albi_grade_3": "ALBI grade 3: poor liver function; weigh the harm of TACE carefully.",
-    "decompensation_signs": "The liver panel records ascites or hepatic encephalopathy, "
-    "signs of decompensated cirrhosis, which the chosen cirrhosis grade denies: confirm the "
-    "grade (ascites soon after a resection may be transient); decompensated cirrhosis rules "
-    "TACE out.",
-    "liver_panel_missing": "No liver-function panel was entered: Child-Pugh and ALBI must be "
-    "known before TACE.",
-    "main_portal_vein": "Main portal vein thrombus (Vp4) was removed: confirm on imaging that "
-    "the main portal vein is patent before TACE; a residual occlusion rules TACE out.",
-    "prior_tace": "One adjuvant TACE session has already been given after this resection.",
+    "moderate_cirrhosis": gettext_noop(
+        "Moderate cirrhosis with portal hypertension: check liver function carefully before TACE."
+    ),
+    "child_pugh_b": gettext_noop(
+        "Child-Pugh class B: reduced liver function; weigh the harm of TACE carefully."
+    ),
+    "albi_grade_3": gettext_noop(
+        "ALBI grade 3: poor liver function; weigh the harm of TACE carefully."
+    ),
+    "decompensation_signs": gettext_noop(
+        "The liver panel records ascites or hepatic encephalopathy, "
+        "signs of decompensated cirrhosis, which the chosen cirrhosis grade denies: confirm the "
+        "grade (ascites soon after a resection may be transient); decompensated cirrhosis rules "
+        "TACE out."
+    ),
+    "liver_panel_missing": gettext_noop(
+        "No liver-function panel was entered: Child-Pugh and ALBI must be known before TACE."
+    ),
+    "main_portal_vein": gettext_noop(
+        "Main portal vein thrombus (Vp4) was removed: confirm on imaging that "
+        "the main portal vein is patent before TACE; a residual occlusion rules TACE out."
+    ),
+    "prior_tace": gettext_noop(
+        "One adjuvant TACE session has already been given after this resection."
+    ),
 }
 # In ruleset 3, a result that does not recommend TACE states these findings
 # without advice on how to give TACE, so that no sentence contradicts the outcome.
 CAUTION_FINDINGS = {
-    "moderate_cirrhosis": "Moderate cirrhosis with portal hypertension.",
-    "child_pugh_b": "Child-Pugh class B: reduced liver function.",
-    "albi_grade_3": "ALBI grade 3: poor liver function.",
-    "liver_panel_missing": "No liver-function panel was entered.",
-    "main_portal_vein": "Main portal vein thrombus (Vp4) was removed at surgery.",
+    "moderate_cirrhosis": gettext_noop("Moderate cirrhosis with portal hypertension."),
+    "child_pugh_b": gettext_noop("Child-Pugh class B: reduced liver function."),
+    "albi_grade_3": gettext_noop("ALBI grade 3: poor liver function."),
+    "liver_panel_missing": gettext_noop("No liver-function panel was entered."),
+    "main_portal_vein": gettext_noop("Main portal vein thrombus (Vp4) was removed at surgery."),
 }
 # The ruleset that introduced each code; the others are ruleset 1's. A code
 # never changes meaning: a new rule is a new code in a new ruleset.
@@ -200,79 +242,135 @@ RULESET_CODES = {
     for ruleset in RULESETS
 }
 # When each code fires, in words, from the same constants (shown on /rules/).
+# When each code fires, in words: a sentence with named values from the same
+# constants (shown on /rules/; fires_when() fills them in).
+FIRES_WHEN_VALUES = {
+    "size": TUMOR_SIZE_THRESHOLD_CM,
+    "count": MULTIPLE_TUMORS_MIN_COUNT,
+    "sessions": MAX_ADJUVANT_SESSIONS,
+    "b_low": CHILD_PUGH_CLASSES[1][1],
+    "b_contraindicated": CHILD_PUGH_B_CONTRAINDICATED_MIN,
+    "b_high": CHILD_PUGH_CLASSES[1][2],
+    "c_low": CHILD_PUGH_CLASSES[2][1],
+    "c_high": CHILD_PUGH_CLASSES[2][2],
+    "albi": ALBI_GRADE_2_MAX,
+}
 FIRES_WHEN = {
-    "tumor_gt_5cm": f"the largest tumor is larger than {TUMOR_SIZE_THRESHOLD_CM} cm "
-    f"({TUMOR_SIZE_THRESHOLD_CM} itself does not fire)",
-    "multiple_tumors": f"{MULTIPLE_TUMORS_MIN_COUNT} or more tumor nodules",
-    "vascular_invasion": "any vascular invasion: microvascular, portal vein branch or main "
-    "portal vein",
-    "severe_cirrhosis": "cirrhosis grade severe (decompensated)",
-    "child_pugh_b8_b9": f"Child-Pugh class B with a score of {CHILD_PUGH_B_CONTRAINDICATED_MIN} "
-    f"to {CHILD_PUGH_CLASSES[1][2]}",
-    "child_pugh_c": f"Child-Pugh class C (score {CHILD_PUGH_CLASSES[2][1]} to "
-    f"{CHILD_PUGH_CLASSES[2][2]})",
-    "repeated_tace": f"{MAX_ADJUVANT_SESSIONS} or more prior adjuvant TACE sessions",
-    "moderate_cirrhosis": "cirrhosis grade moderate (portal hypertension)",
-    "child_pugh_b": f"Child-Pugh class B (score {CHILD_PUGH_CLASSES[1][1]} to "
-    f"{CHILD_PUGH_CLASSES[1][2]})",
-    "albi_grade_3": f"ALBI score above {ALBI_GRADE_2_MAX}",
-    "decompensation_signs": "the liver panel records ascites or hepatic encephalopathy and "
-    "the cirrhosis grade is not severe",
-    "liver_panel_missing": "no liver-function panel was entered",
-    "main_portal_vein": "vascular invasion is main portal vein (Vp4)",
-    "prior_tace": "exactly 1 prior adjuvant TACE session",
+    "tumor_gt_5cm": gettext_noop(
+        "the largest tumor is larger than %(size)s cm (%(size)s itself does not fire)"
+    ),
+    "multiple_tumors": gettext_noop("%(count)s or more tumor nodules"),
+    "vascular_invasion": gettext_noop(
+        "any vascular invasion: microvascular, portal vein branch or main portal vein"
+    ),
+    "severe_cirrhosis": gettext_noop("cirrhosis grade severe (decompensated)"),
+    "child_pugh_b8_b9": gettext_noop(
+        "Child-Pugh class B with a score of %(b_contraindicated)s to %(b_high)s"
+    ),
+    "child_pugh_c": gettext_noop("Child-Pugh class C (score %(c_low)s to %(c_high)s)"),
+    "repeated_tace": gettext_noop("%(sessions)s or more prior adjuvant TACE sessions"),
+    "moderate_cirrhosis": gettext_noop("cirrhosis grade moderate (portal hypertension)"),
+    "child_pugh_b": gettext_noop("Child-Pugh class B (score %(b_low)s to %(b_high)s)"),
+    "albi_grade_3": gettext_noop("ALBI score above %(albi)s"),
+    "decompensation_signs": gettext_noop(
+        "the liver panel records ascites or hepatic encephalopathy and the cirrhosis grade is "
+        "not severe"
+    ),
+    "liver_panel_missing": gettext_noop("no liver-function panel was entered"),
+    "main_portal_vein": gettext_noop("vascular invasion is main portal vein (Vp4)"),
+    "prior_tace": gettext_noop("exactly 1 prior adjuvant TACE session"),
 }
 
+
+def fires_when(code: str, translate=lambda text: text) -> str:
+    """When a code fires, in words, in the language translate() gives."""
+    return translate(FIRES_WHEN[code]) % FIRES_WHEN_VALUES
+
+
 SCOPE_AND_LIMITS = [
-    "The tool supports, and does not replace, the judgement of the treating team and a "
-    "multidisciplinary meeting.",
-    "It applies to hepatocellular carcinoma after curative resection only; it is not "
-    "validated for other tumor types or other treatments.",
-    "The three risk factors come from a retrospective study (Ren 2004); the one randomised "
-    "trial of this exact question (Wei 2018) enrolled single tumors of 5 cm or more with "
-    "microvascular invasion. Tumor size alone is the most contested factor: a 2019 "
-    "propensity-matched cohort and a meta-analysis found the benefit mainly in multinodular "
-    "disease and vascular invasion.",
-    "Western guidelines (EASL, AASLD) do not recommend adjuvant TACE; Chinese guidelines "
-    "(CNLC) do, for patients at high risk of recurrence.",
+    gettext_noop(
+        "The tool supports, and does not replace, the judgement of the treating team and a "
+        "multidisciplinary meeting."
+    ),
+    gettext_noop(
+        "It applies to hepatocellular carcinoma after curative resection only; it is not "
+        "validated for other tumor types or other treatments."
+    ),
+    gettext_noop(
+        "The three risk factors come from a retrospective study (Ren 2004); the one randomised "
+        "trial of this exact question (Wei 2018) enrolled single tumors of 5 cm or more with "
+        "microvascular invasion. Tumor size alone is the most contested factor: a 2019 "
+        "propensity-matched cohort and a meta-analysis found the benefit mainly in multinodular "
+        "disease and vascular invasion."
+    ),
+    gettext_noop(
+        "Western guidelines (EASL, AASLD) do not recommend adjuvant TACE; Chinese guidelines "
+        "(CNLC) do, for patients at high risk of recurrence."
+    ),
 ]
 SOURCES = [
-    "Ren ZG et al., World J Gastroenterol 2004;10:2791. Retrospective, 549 patients; tumor "
-    "> 5 cm, multiple nodules and vascular invasion as the risk factors; adjuvant TACE "
-    "improved survival only with them (5-year OS 44.4% vs 37.4%, P=0.02).",
-    "Wei W et al., Cancer Commun 2018;38:61. Randomised phase III, 250 patients, single tumor "
-    ">= 5 cm with MVI: 1 to 2 sessions, the first 4 to 6 weeks after surgery; median DFS "
-    "17.5 vs 9.3 months, median OS 44.3 vs 22.4 months.",
-    "China Liver Cancer (CNLC) guidelines 2019, 2022, 2024: adjuvant TACE for patients at "
-    "high risk of recurrence; TACE contraindicated in Child-Pugh C.",
-    "AASLD 2023 guidance (Table 5): deteriorating liver function makes a patient unsuitable "
-    "for TACE.",
-    "Johnson PJ et al., J Clin Oncol 2015;33:550 (ALBI); Hiraoka A et al., Liver Cancer 2017 "
-    "(ALBI grade cut-offs).",
-    "European Association for the Study of the Liver. EASL Clinical Practice Guidelines: "
-    "Management of hepatocellular carcinoma. J Hepatol 2018;69:182-236: decompensated "
-    "cirrhosis (Child-Pugh B with 8 points or more) is an absolute contraindication to TACE, "
-    "after Raoul JL et al., Cancer Treat Rev 2011;37:212 (ruleset 3).",
+    gettext_noop(
+        "Ren ZG et al., World J Gastroenterol 2004;10:2791. Retrospective, 549 patients; tumor "
+        "> 5 cm, multiple nodules and vascular invasion as the risk factors; adjuvant TACE "
+        "improved survival only with them (5-year OS 44.4% vs 37.4%, P=0.02)."
+    ),
+    gettext_noop(
+        "Wei W et al., Cancer Commun 2018;38:61. Randomised phase III, 250 patients, single tumor "
+        ">= 5 cm with MVI: 1 to 2 sessions, the first 4 to 6 weeks after surgery; median DFS "
+        "17.5 vs 9.3 months, median OS 44.3 vs 22.4 months."
+    ),
+    gettext_noop(
+        "China Liver Cancer (CNLC) guidelines 2019, 2022, 2024: adjuvant TACE for patients at "
+        "high risk of recurrence; TACE contraindicated in Child-Pugh C."
+    ),
+    gettext_noop(
+        "AASLD 2023 guidance (Table 5): deteriorating liver function makes a patient unsuitable "
+        "for TACE."
+    ),
+    gettext_noop(
+        "Johnson PJ et al., J Clin Oncol 2015;33:550 (ALBI); Hiraoka A et al., Liver Cancer 2017 "
+        "(ALBI grade cut-offs)."
+    ),
+    gettext_noop(
+        "European Association for the Study of the Liver. EASL Clinical Practice Guidelines: "
+        "Management of hepatocellular carcinoma. J Hepatol 2018;69:182-236: decompensated "
+        "cirrhosis (Child-Pugh B with 8 points or more) is an absolute contraindication to TACE, "
+        "after Raoul JL et al., Cancer Treat Rev 2011;37:212 (ruleset 3)."
+    ),
 ]
 
-PRE_TACE_CHECKS = (
+PRE_TACE_CHECKS = gettext_noop(
     "Before it: imaging (CT or MRI) to exclude early recurrence, and liver function, "
     "platelets, creatinine and performance status checked."
 )
+# Each outcome sentence whole, so that it is translated whole.
 OUTCOMES = {
-    "low_risk": "No high-risk feature: adjuvant TACE has shown no benefit for such "
-    "patients; routine surveillance.",
-    "low_risk_contraindicated": "No high-risk feature, so adjuvant TACE is not indicated; the "
-    "contraindication would rule it out in any case. Surveillance, and care of the liver "
-    "disease.",
-    "contraindicated": "The recurrence risk is high, but TACE is ruled out by the "
-    "contraindication; discuss other options in a multidisciplinary meeting.",
-    "first_session": "Adjuvant TACE is recommended: first session 4 to 6 weeks after "
-    "resection, with hepatic angiography; 1 to 2 sessions in all. " + PRE_TACE_CHECKS,
-    "second_session": "A second and last adjuvant TACE session is recommended, if liver "
-    "function has recovered. " + PRE_TACE_CHECKS,
-    "course_complete": "The adjuvant course (1 to 2 sessions) is complete; no further "
-    "adjuvant TACE.",
+    "low_risk": gettext_noop(
+        "No high-risk feature: adjuvant TACE has shown no benefit for such patients; routine "
+        "surveillance."
+    ),
+    "low_risk_contraindicated": gettext_noop(
+        "No high-risk feature, so adjuvant TACE is not indicated; the contraindication would "
+        "rule it out in any case. Surveillance, and care of the liver disease."
+    ),
+    "contraindicated": gettext_noop(
+        "The recurrence risk is high, but TACE is ruled out by the contraindication; discuss "
+        "other options in a multidisciplinary meeting."
+    ),
+    "first_session": gettext_noop(
+        "Adjuvant TACE is recommended: first session 4 to 6 weeks after resection, with "
+        "hepatic angiography; 1 to 2 sessions in all. Before it: imaging (CT or MRI) to "
+        "exclude early recurrence, and liver function, platelets, creatinine and performance "
+        "status checked."
+    ),
+    "second_session": gettext_noop(
+        "A second and last adjuvant TACE session is recommended, if liver function has "
+        "recovered. Before it: imaging (CT or MRI) to exclude early recurrence, and liver "
+        "function, platelets, creatinine and performance status checked."
+    ),
+    "course_complete": gettext_noop(
+        "The adjuvant course (1 to 2 sessions) is complete; no further adjuvant TACE."
+    ),
 }
 
 
@@ -403,8 +501,8 @@ def _fired(table: dict[str, str], conditions: dict[str, bool], ruleset: str) -> 
     return [code for code in table if code in known and conditions[code]]
 
 
-def _outcome(risk_level: str, contraindications: list[str], cautions: list[str], ruleset: str):
-    """The one outcome sentence, in the contract's order of precedence."""
+def outcome(*, ruleset: str, risk_level: str, contraindications: list[str], cautions: list[str]):
+    """The code of the one outcome sentence, in the contract's order of precedence."""
     if "repeated_tace" in contraindications:
         return "course_complete"
     if risk_level == LOW and contraindications and _has(ruleset, RULESET_3):
@@ -478,23 +576,50 @@ def evaluate(inputs: Inputs, *, ruleset: str = LATEST_RULESET) -> Result:
         ruleset,
     )
     risk_level = HIGH if risk_factors else LOW
+    codes = {
+        "risk_level": risk_level,
+        "risk_factors": risk_factors,
+        "contraindications": contraindications,
+        "cautions": cautions,
+    }
+    return Result(
+        ruleset=ruleset,
+        recommendation=RECOMMENDED
+        if risk_level == HIGH and not contraindications
+        else NOT_RECOMMENDED,
+        **codes,
+        rationale=rationale(ruleset=ruleset, **codes),
+        liver_function=function,
+    )
+
+
+def rationale(
+    *,
+    ruleset: str,
+    risk_level: str,
+    risk_factors: list[str],
+    contraindications: list[str],
+    cautions: list[str],
+    translate=lambda text: text,
+) -> list[str]:
+    """The sentences of a result, from its codes: one per factor, contraindication and
+    caution, then the outcome. translate() gives them in another language; the stored
+    rationale is this in English."""
     recommended = risk_level == HIGH and not contraindications
-    rationale = [
+    sentences = [
         *(RISK_FACTORS[code] for code in risk_factors),
         *(CONTRAINDICATIONS[code] for code in contraindications),
         *(caution_sentences(ruleset, recommended=recommended)[code] for code in cautions),
-        OUTCOMES[_outcome(risk_level, contraindications, cautions, ruleset)],
+        OUTCOMES[
+            outcome(
+                ruleset=ruleset,
+                risk_level=risk_level,
+                contraindications=contraindications,
+                cautions=cautions,
+            )
+        ],
     ]
-    return Result(
-        ruleset=ruleset,
-        recommendation=RECOMMENDED if recommended else NOT_RECOMMENDED,
-        risk_level=risk_level,
-        risk_factors=risk_factors,
-        contraindications=contraindications,
-        cautions=cautions,
-        rationale=rationale,
-        liver_function=function,
-    )
+    return [translate(sentence) for sentence in sentences]
 
 
 def first_session_window(resection_date: date) -> tuple[date, date]:

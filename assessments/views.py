@@ -9,10 +9,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import audit, queries, rules, services
+from . import audit, queries, rules, services, wording
 from .forms import (
     AMEND_FORMS,
     RULESET_FORMS,
@@ -95,9 +96,6 @@ def assessment_detail(request, pk):
     )
     window = assessment.first_session_window()
     panel = assessment.liver_panel
-    cautions = rules.caution_sentences(
-        assessment.ruleset, recommended=assessment.recommendation == rules.RECOMMENDED
-    )
     return render(
         request,
         "assessments/assessment_detail.html",
@@ -107,11 +105,8 @@ def assessment_detail(request, pk):
             "window": window,
             "window_passed": window is not None
             and timezone.localtime(assessment.created_at).date() > window[1],
-            "factors": [(c, rules.RISK_FACTORS[c]) for c in assessment.risk_factors],
-            "contraindications": [
-                (c, rules.CONTRAINDICATIONS[c]) for c in assessment.contraindications
-            ],
-            "cautions": [(c, cautions[c]) for c in assessment.cautions],
+            **wording.coded_sentences(assessment),
+            "rationale": wording.rationale(assessment),
             "newer_rulesets": rules.newer_rulesets(assessment.ruleset).items(),
         },
     )
@@ -411,7 +406,7 @@ def rules_page(request):
         return [
             (
                 code,
-                rules.FIRES_WHEN[code],
+                rules.fires_when(code, gettext),
                 sentence,
                 " and ".join(r for r in rules.RULESETS if code in rules.RULESET_CODES[r]),
             )

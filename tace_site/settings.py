@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -111,6 +112,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
             ],
         },
     },
@@ -188,7 +190,16 @@ SESSION_MAX_AGE_TOTAL = env_int("DJANGO_SESSION_MAX_AGE_TOTAL", 12 * 3600)
 SESSION_COOKIE_AGE = SESSION_MAX_AGE_TOTAL
 SESSION_COOKIE_HTTPONLY = True
 
-LANGUAGE_CODE = "en-gb"
+# The language comes from the browser (Accept-Language) or the menu's choice, kept in
+# a cookie. Stored codes and the stored (English) rationale never change with it.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# One date style a language on every page: 27 Nov 2026; 2026年11月27日.
+FORMAT_MODULE_PATH = ["tace_site.formats"]
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

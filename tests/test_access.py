@@ -16,6 +16,8 @@ EXPECTED = {
     "login": ("get", {ANON: 200, NO_ROLE: 200, REVIEWER: 200, CLINICIAN: 200}),
     "logout": ("post", {ANON: 302, NO_ROLE: 302, REVIEWER: 302, CLINICIAN: 302}),
     "healthz": ("get", {ANON: 200, NO_ROLE: 200, REVIEWER: 200, CLINICIAN: 200}),
+    # The language menu, on the login page too; it only sets a cookie.
+    "set_language": ("post", {ANON: 302, NO_ROLE: 302, REVIEWER: 302, CLINICIAN: 302}),
     "admin:index": ("get", {ANON: 302, NO_ROLE: 302, REVIEWER: 302, CLINICIAN: 302}),
     "assessments:list": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 200}),
     "assessments:create": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 200}),

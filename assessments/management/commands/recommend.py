@@ -1,9 +1,11 @@
 import json
 import sys
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils import translation
 
-from assessments import rules
+from assessments import rules, wording
 from assessments.forms import RULESET_FORMS, JsonValidator, parse_json
 
 INVALID = 2
@@ -14,16 +16,22 @@ def encode(obj) -> str:
     return json.dumps(obj, default=float)
 
 
-def score(text: str, ruleset: str, validate: JsonValidator) -> tuple[dict, bool]:
-    """Score one JSON document; return (output object, whether it was valid)."""
+def score(text: str, ruleset: str, validate: JsonValidator, language: str = "en"):
+    """Score one JSON document; return (output object, whether it was valid).
+
+    Codes are the same in every language; the rationale is in the language given.
+    """
     obj, errors = parse_json(text)
     if not errors:
         form, errors = validate(obj)
     if errors:
         return {"errors": errors}, False
-    return rules.evaluate(
-        rules.Inputs.from_data(form.cleaned_data), ruleset=ruleset
-    ).as_dict(), True
+    result = rules.evaluate(rules.Inputs.from_data(form.cleaned_data), ruleset=ruleset)
+    output = result.as_dict()
+    if language != "en":
+        with translation.override(language):
+            output["rationale"] = wording.rationale(result)
+    return output, True
 
 
 class Command(BaseCommand):
@@ -44,18 +52,24 @@ class Command(BaseCommand):
             default=rules.LATEST_RULESET,
             help="The ruleset to apply (default: the newest), to reproduce earlier results.",
         )
+        parser.add_argument(
+            "--language",
+            choices=[code for code, name in settings.LANGUAGES],
+            default="en",
+            help="The language of the rationale (default: en). Codes never change with it.",
+        )
 
-    def handle(self, *args, jsonl=False, ruleset=rules.LATEST_RULESET, **options):
+    def handle(self, *args, jsonl=False, ruleset=rules.LATEST_RULESET, language="en", **options):
         out = self.stdout
         validate = JsonValidator(RULESET_FORMS[ruleset])
         if jsonl:
             all_valid = True
             for line in sys.stdin:
-                result, valid = score(line, ruleset, validate)
+                result, valid = score(line, ruleset, validate, language)
                 all_valid &= valid
                 out.write(encode(result))
         else:
-            result, all_valid = score(sys.stdin.read(), ruleset, validate)
+            result, all_valid = score(sys.stdin.read(), ruleset, validate, language)
             out.write(encode(result))
         if not all_valid:
             raise SystemExit(INVALID)

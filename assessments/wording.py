@@ -1,0 +1,36 @@
+"""The rules' sentences in the reader's language.
+
+The rules engine speaks English, and the English rationale is stored as the
+record of what was produced. What a reader sees is made again from the stored
+codes and ruleset, in the language of the request; codes never change with it.
+"""
+
+from django.utils.translation import gettext
+
+from . import rules
+
+
+def rationale(result) -> list[str]:
+    """The rationale of an assessment or a rules.Result, in the active language."""
+    return rules.rationale(
+        ruleset=result.ruleset,
+        risk_level=result.risk_level,
+        risk_factors=result.risk_factors,
+        contraindications=result.contraindications,
+        cautions=result.cautions,
+        translate=gettext,
+    )
+
+
+def coded_sentences(result) -> dict[str, list[tuple[str, str]]]:
+    """Each fired code with its sentence, by kind, in the active language."""
+    cautions = rules.caution_sentences(
+        result.ruleset, recommended=result.recommendation == rules.RECOMMENDED
+    )
+    return {
+        "factors": [(c, gettext(rules.RISK_FACTORS[c])) for c in result.risk_factors],
+        "contraindications": [
+            (c, gettext(rules.CONTRAINDICATIONS[c])) for c in result.contraindications
+        ],
+        "cautions": [(c, gettext(cautions[c])) for c in result.cautions],
+    }
