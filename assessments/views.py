@@ -28,7 +28,7 @@ from .forms import (
     VoidForm,
     error_lists,
 )
-from .models import Assessment, AuditEvent, Patient
+from .models import Assessment, AuditEvent, Patient, code_labels
 
 PAGE_SIZE = 25
 AUDIT_PAGE_SIZE = 50
@@ -354,8 +354,8 @@ def _shown(field, value, usernames):
         return dict(field.flatchoices).get(value, value)
     if field.is_relation:
         return usernames.get(value, value)
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
+    if isinstance(value, list):  # rule codes
+        return code_labels(value)
     return str(value)
 
 
@@ -495,13 +495,25 @@ def audit_export(request):
     response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
     audit.write_csv(
         response,
-        ["id", "time (UTC)", "user", "action", "object", "object id", "MRN", "client IP", "detail"],
+        [
+            "id",
+            "time (UTC)",
+            "user",
+            "action",
+            "action (label)",
+            "object",
+            "object id",
+            "MRN",
+            "client IP",
+            "detail",
+        ],
         (
             (
                 e.id,
                 e.timestamp.astimezone(UTC).isoformat(),
                 e.username,
                 e.action,
+                e.get_action_display(),
                 e.object_type,
                 e.object_id,
                 e.patient.mrn if e.patient else "",

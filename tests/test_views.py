@@ -133,7 +133,9 @@ def test_list_newest_first_with_search_and_filter(clinician_client, clinician):
     assert listed(q="ab", recommendation="not_recommended") == [first]
     html = clinician_client.get(reverse("assessments:list")).content.decode()
     assert first.patient.get_absolute_url() in html
-    assert "tumor_gt_5cm" in html
+    # The risk factor as people read it; its code is for machines.
+    assert "Largest tumor &gt; 5 cm" in html
+    assert "tumor_gt_5cm" not in html
 
 
 def test_list_pages_of_25(clinician_client, clinician):

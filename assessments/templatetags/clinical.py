@@ -2,6 +2,8 @@ from decimal import Decimal
 
 from django import template
 
+from assessments import models
+
 register = template.Library()
 
 
@@ -22,3 +24,6 @@ def detail_text(detail: dict) -> str:
         f"{key}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
         for key, value in sorted(detail.items())
     )
+
+
+register.filter("code_labels", models.code_labels)
