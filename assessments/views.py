@@ -163,28 +163,41 @@ def assessment_create(request):
     return render(request, "assessments/assessment_form.html", {"form": form})
 
 
+def _result_context(assessment: Assessment, *, made_on) -> dict:
+    """What templates/assessments/_result_card.html shows of an assessment, saved or not."""
+    window = assessment.first_session_window() if assessment.resection_date else None
+    return {
+        "assessment": assessment,
+        "window": window,
+        "window_passed": window is not None and made_on > window[1],
+        "factors": [(c, rules.RISK_FACTORS[c]) for c in assessment.risk_factors],
+        "contraindications": [
+            (c, rules.CONTRAINDICATIONS[c]) for c in assessment.contraindications
+        ],
+        "cautions": [(c, rules.CAUTIONS[c]) for c in assessment.cautions],
+        "rules": rules,
+    }
+
+
+EARLIER_SHOWN = 10
+EARLIER_COLUMNS = ["created_at", "recommendation", "status"]
+
+
 @permission_required("assessments.view_assessment")
 def assessment_detail(request, pk):
     assessment = _assessment(pk)
     audit.log_event(
         action=Action.VIEW_ASSESSMENT, request=request, obj=assessment, patient=assessment.patient
     )
-    window = assessment.first_session_window()
     panel = assessment.liver_panel
+    earlier = assessment.patient.assessments.filter(created_at__lt=assessment.created_at)
     return render(
         request,
         "assessments/assessment_detail.html",
         {
-            "assessment": assessment,
+            **_result_context(assessment, made_on=timezone.localtime(assessment.created_at).date()),
             "child_pugh_points": rules.child_pugh_points(panel) if panel else None,
-            "window": window,
-            "window_passed": window is not None
-            and timezone.localtime(assessment.created_at).date() > window[1],
-            "factors": [(c, rules.RISK_FACTORS[c]) for c in assessment.risk_factors],
-            "contraindications": [
-                (c, rules.CONTRAINDICATIONS[c]) for c in assessment.contraindications
-            ],
-            "cautions": [(c, rules.CAUTIONS[c]) for c in assessment.cautions],
+            "earlier": earlier.only(*EARLIER_COLUMNS)[:EARLIER_SHOWN],
         },
     )
 
