@@ -6,9 +6,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Q, Value
+from django.db.models import Count, Max, Q, Value
 from django.db.models.functions import Upper
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,12 +21,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from . import audit, rules, services
 from .forms import (
     AMEND_FORMS,
-    RULESET_FORMS,
     AssessmentForm,
     ReevaluateForm,
     SignForm,
     VoidForm,
-    error_lists,
 )
 from .models import Assessment, AuditEvent, Patient, code_labels
 
@@ -232,11 +230,21 @@ def assessment_edit(request, pk):
         except (services.StaleVersion, services.NotAllowed) as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, "Amendment saved; the reason is in the history.")
+            messages.success(request, _amended_message(assessment))
             return redirect(assessment)
     return render(
         request, "assessments/assessment_edit.html", {"form": form, "assessment": assessment}
     )
+
+
+def _amended_message(assessment: Assessment) -> str:
+    """Once saved: whether the amendment changed the recommendation (assessment: as before)."""
+    before = assessment.get_recommendation_display()
+    assessment.refresh_from_db(fields=["recommendation"])
+    after = assessment.get_recommendation_display()
+    if before == after:
+        return "Amendment saved; the reason is in the history."
+    return f"Amendment saved: the recommendation changed from {before} to {after}."
 
 
 def _initial(assessment: Assessment, form_class) -> dict:
@@ -280,16 +288,60 @@ def assessment_reevaluate(request, pk):
     )
 
 
+def _unsaved_assessment(form) -> Assessment:
+    """What saving the form would store, unsaved, for the detail page's templates."""
+    inputs = form.rule_inputs()
+    result = rules.evaluate(inputs, ruleset=form.ruleset).as_dict()
+    function = result.pop("liver_function", None) or {}
+    panel = inputs.liver_panel
+    return Assessment(
+        resection_date=form.cleaned_data.get("resection_date"),
+        **{name: getattr(inputs, name) for name in Assessment.RULE_INPUTS},
+        **{name: getattr(panel, name, None) for name in Assessment.PANEL_INPUTS},
+        **result,
+        **{name: function.get(name) for name in Assessment.LIVER_FUNCTION},
+    )
+
+
+def _preview(request, form, **context):
+    """The live preview as HTML: the fields still missing or invalid, as the form's error
+    summary lists them, and the result as soon as the rule inputs are valid."""
+    form.is_valid()
+    data = form.cleaned_data
+    rule_fields = {*Assessment.RULE_INPUTS, *Assessment.PANEL_INPUTS} & set(form.fields)
+    if not rule_fields & set(form.errors):
+        context.update(_result_context(_unsaved_assessment(form), made_on=timezone.localdate()))
+    # Each lab value as typed, in the other unit, so that a unit slip shows.
+    context["conversions"] = [
+        (form[name].auto_id, data[name], data[f"{name}_unit"])
+        for name in ("bilirubin", "albumin")
+        if data.get(name) is not None and data.get(f"{name}_unit")
+    ]
+    return render(request, "assessments/_preview_answer.html", {"form": form, **context})
+
+
 @permission_required("assessments.add_assessment")
 @require_POST
 def assessment_preview(request):
-    """What the form would save, computed by the same form and rules."""
-    ruleset = request.POST.get("ruleset", rules.LATEST_RULESET)
-    form = RULESET_FORMS.get(ruleset, RULESET_FORMS[rules.LATEST_RULESET])(request.POST)
-    if not form.is_valid():
-        return JsonResponse({"errors": error_lists(form)})
-    result = rules.evaluate(form.rule_inputs(), ruleset=form.ruleset)
-    return JsonResponse({"result": result.as_dict()})
+    """The new assessment form's preview, and what the MRN already has."""
+    form = AssessmentForm(request.POST)
+    form.is_valid()
+    patient = (
+        Patient.objects.filter(mrn=form.cleaned_data.get("mrn", ""))
+        .annotate(assessment_count=Count("assessments"), latest=Max("assessments__created_at"))
+        .filter(assessment_count__gt=0)
+        .first()
+    )
+    return _preview(request, form, patient=patient)
+
+
+@permission_required("assessments.change_assessment")
+@require_POST
+def amendment_preview(request, pk, reevaluate=False):
+    """The amend (or re-evaluate) form's preview: says when the recommendation would change."""
+    amended = _assessment(pk)
+    form = (ReevaluateForm if reevaluate else AMEND_FORMS[amended.ruleset])(request.POST)
+    return _preview(request, form, amended=amended)
 
 
 @sensitive_post_parameters("password")

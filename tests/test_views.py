@@ -186,3 +186,35 @@ def test_the_albi_cut_offs_shown_are_the_engines(clinician_client, clinician, mo
     monkeypatch.setattr(rules, "ALBI_GRADE_2_MAX", Decimal("-1.42"))
     html = clinician_client.get(assessment.get_absolute_url()).content.decode()
     assert "grade 1 ≤ -2.71 &lt; grade 2 ≤ -1.42 &lt; grade 3" in html
+
+
+def amend(client, assessment, **changes):
+    data = {
+        "resection_date": str(assessment.resection_date),
+        "tumor_size_cm": str(assessment.tumor_size_cm),
+        "tumor_count": str(assessment.tumor_count),
+        "vascular_invasion": assessment.vascular_invasion,
+        "cirrhosis_grade": assessment.cirrhosis_grade,
+        "change_reason": "Re-measured on the specimen.",
+        "version": str(assessment.version),
+        **changes,
+    }
+    response = client.post(reverse("assessments:edit", args=[assessment.pk]), data, follow=True)
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_an_amendment_that_changes_the_recommendation_says_so(clinician_client, clinician):
+    assessment = record(clinician, tumor_size_cm="5.1")
+    assert amend(clinician_client, assessment, tumor_size_cm="5.0") == [
+        "Amendment saved: the recommendation changed from Recommended to Not recommended."
+    ]
+    assert Assessment.objects.get().recommendation == "not_recommended"
+
+
+def test_an_amendment_that_keeps_the_recommendation_says_where_the_reason_is(
+    clinician_client, clinician
+):
+    assessment = record(clinician, tumor_size_cm="5.1")
+    assert amend(clinician_client, assessment, tumor_size_cm="5.5") == [
+        "Amendment saved; the reason is in the history."
+    ]

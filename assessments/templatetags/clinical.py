@@ -44,3 +44,8 @@ def in_other_unit(value: Decimal, unit: str) -> str:
 
 
 register.filter("code_labels", models.code_labels)
+
+
+@register.filter
+def unit_label(unit: str) -> str:
+    return UNITS[unit]
