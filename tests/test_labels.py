@@ -6,7 +6,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from assessments import rules, services
+from assessments import rules
 from assessments.models import CODE_LABELS
 from tests.conftest import PASSWORD, record
 
@@ -25,18 +25,19 @@ def test_the_patient_page_shows_risk_factors_by_label(reviewer_client, clinician
     assert "tumor_gt_5cm" not in html and "multiple_tumors" not in html
 
 
-def void(assessment, user):
-    services.void_assessment(
-        assessment=assessment, user=user, reason="Entered twice.", version=assessment.version
-    )
+def void(client, assessment):
+    url = reverse("assessments:void", args=[assessment.pk])
+    response = client.post(url, {"reason": "Entered twice.", "version": assessment.version})
+    assert response.status_code == 302
 
 
-def test_a_voided_recommendation_badge_is_grey(reviewer_client, clinician):
+def test_a_voided_recommendation_badge_is_grey(client, clinician):
+    client.force_login(clinician)
     voided = record(clinician, mrn="MRN-V", tumor_size_cm="6.0")
-    void(voided, clinician)
+    void(client, voided)
     record(clinician, mrn="MRN-V", tumor_size_cm="6.0")
     for url in [f"{reverse('assessments:list')}?voided=1", voided.patient.get_absolute_url()]:
-        html = reviewer_client.get(url).content.decode()
+        html = client.get(url).content.decode()
         rows = [row for row in html.split("<tr") if "Adjuvant TACE recommended" in row]
         assert len(rows) == 2, url
         voided_row, live_row = sorted(rows, key=lambda row: 'class="voided"' not in row)
@@ -44,24 +45,20 @@ def test_a_voided_recommendation_badge_is_grey(reviewer_client, clinician):
         assert "text-bg-success" in live_row, url
 
 
-def test_the_history_shows_code_lists_by_label(reviewer_client, clinician):
+def test_the_history_shows_code_lists_by_label(clinician_client, clinician):
     assessment = record(clinician, tumor_size_cm="6.0")
     data = {
-        "resection_date": assessment.resection_date,
-        "tumor_size_cm": assessment.tumor_size_cm,
-        "tumor_count": 1,
+        "resection_date": str(assessment.resection_date),
+        "tumor_size_cm": "6.0",
+        "tumor_count": "1",
         "vascular_invasion": "none",
         "cirrhosis_grade": "severe",
+        "change_reason": "Cirrhosis grade corrected.",
+        "version": str(assessment.version),
     }
-    services.amend_assessment(
-        assessment=assessment,
-        data=data,
-        inputs=rules.Inputs(**{k: v for k, v in data.items() if k != "resection_date"}),
-        user=clinician,
-        reason="Cirrhosis grade corrected.",
-        version=assessment.version,
-    )
-    response = reviewer_client.get(reverse("assessments:history", args=[assessment.pk]))
+    edit = clinician_client.post(reverse("assessments:edit", args=[assessment.pk]), data)
+    assert edit.status_code == 302
+    response = clinician_client.get(reverse("assessments:history", args=[assessment.pk]))
     changes = {c["field"]: (c["old"], c["new"]) for c in response.context["versions"][0]["changes"]}
     assert changes["contraindications"] == ("(none)", "Severe cirrhosis")
     assert "severe_cirrhosis" not in response.content.decode()
