@@ -5,7 +5,8 @@
 (function () {
   "use strict";
   const KEY = "unsaved-entries";
-  const SKIPPED = new Set(["password", "submit", "button", "reset", "file"]);
+  const BUTTONS = new Set(["submit", "button", "reset"]);
+  const NOT_KEPT = new Set(["password", "file", ...BUTTONS]);
 
   function stored() {
     try {
@@ -32,7 +33,7 @@
 
   function fields() {
     return Array.from(form.elements).filter(
-      (field) => field.name && field.name !== "csrfmiddlewaretoken" && !SKIPPED.has(field.type),
+      (field) => field.name && field.name !== "csrfmiddlewaretoken" && !NOT_KEPT.has(field.type),
     );
   }
 
@@ -58,7 +59,7 @@
   form.addEventListener("submit", keep);
   form.addEventListener("keydown", (event) => {
     const field = event.target;
-    if (event.key === "Enter" && field.tagName === "INPUT" && !SKIPPED.has(field.type)) {
+    if (event.key === "Enter" && field.tagName === "INPUT" && !BUTTONS.has(field.type)) {
       event.preventDefault();
     }
   });
