@@ -3,7 +3,7 @@ from django.http import HttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import audit, rules
-from .models import Assessment, AuditEvent, Patient
+from .models import Assessment, AuditEvent, Patient, code_labels
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -38,6 +38,34 @@ EXPORT_FIELDS = [
     "created_at",
     "notes",
 ]
+
+
+def _label_of(name: str):
+    """How a coded column reads to people, or None for a column of no code."""
+    if name in ("risk_factors", "contraindications", "cautions"):
+        return code_labels
+    field = Assessment._meta.get_field(name) if "__" not in name else None
+    if field is None or not field.choices:
+        return None
+    choices = dict(field.flatchoices)
+    return lambda code: choices.get(code, code)
+
+
+# Each coded column is followed by its label: the codes for machines, the labels for people.
+EXPORT_COLUMNS = [(name, _label_of(name)) for name in EXPORT_FIELDS]
+EXPORT_HEADER = [
+    heading
+    for name, label in EXPORT_COLUMNS
+    for heading in ([name, f"{name} (label)"] if label else [name])
+]
+
+
+def export_row(row) -> list:
+    return [
+        cell
+        for (name, label), value in zip(EXPORT_COLUMNS, row, strict=True)
+        for cell in ([value, label(value)] if label else [value])
+    ]
 
 
 class RulesetFilter(admin.SimpleListFilter):
@@ -86,7 +114,8 @@ class AssessmentAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
         )
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="assessments.csv"'
-        audit.write_csv(response, EXPORT_FIELDS, queryset.values_list(*EXPORT_FIELDS))
+        rows = map(export_row, queryset.values_list(*EXPORT_FIELDS))
+        audit.write_csv(response, EXPORT_HEADER, rows)
         return response
 
 

@@ -17,6 +17,30 @@ MRN_VALIDATOR = RegexValidator(
 )
 
 
+# A short name for each rule code, wherever people read codes: the lists, the
+# history, the exports. The codes themselves stay in data and machine columns.
+CODE_LABELS = {
+    "tumor_gt_5cm": "Largest tumor > 5 cm",
+    "multiple_tumors": "Multiple tumors",
+    "vascular_invasion": "Vascular invasion",
+    "severe_cirrhosis": "Severe cirrhosis",
+    "child_pugh_b8_b9": "Child-Pugh B8 or B9",
+    "child_pugh_c": "Child-Pugh C",
+    "repeated_tace": "Two or more prior sessions",
+    "moderate_cirrhosis": "Moderate cirrhosis",
+    "child_pugh_b": "Child-Pugh B",
+    "albi_grade_3": "ALBI grade 3",
+    "decompensation_signs": "Signs of decompensation",
+    "liver_panel_missing": "No liver panel",
+    "main_portal_vein": "Main portal vein thrombus",
+    "prior_tace": "One prior session",
+}
+
+
+def code_labels(codes: list[str]) -> str:
+    return ", ".join(CODE_LABELS.get(code, code) for code in codes)
+
+
 class HistoryAction(models.TextChoices):
     CREATED = "created", "Created"
     AMENDED = "amended", "Amended"

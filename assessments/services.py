@@ -53,9 +53,9 @@ def check_reevaluable(assessment: Assessment) -> None:
 
 def apply_inputs(assessment: Assessment, *, data: dict, ruleset: str) -> None:
     """Set validated form data and the result of the given ruleset on an assessment,
-    without saving it."""
+    without saving it (the preview shows it before the date is entered)."""
     inputs = rules.Inputs.from_data(data)
-    assessment.resection_date = data["resection_date"]
+    assessment.resection_date = data.get("resection_date")
     assessment.notes = data.get("notes", "")
     for name in Assessment.RULE_INPUTS:
         setattr(assessment, name, getattr(inputs, name))

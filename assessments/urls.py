@@ -13,6 +13,13 @@ urlpatterns = [
     path("assessments/<int:pk>/history/", views.assessment_history, name="history"),
     path("assessments/<int:pk>/reevaluate/", views.assessment_reevaluate, name="reevaluate"),
     path("assessments/preview/", views.assessment_preview, name="preview"),
+    path("assessments/<int:pk>/edit/preview/", views.amendment_preview, name="edit_preview"),
+    path(
+        "assessments/<int:pk>/reevaluate/preview/",
+        views.amendment_preview,
+        {"reevaluate": True},
+        name="reevaluate_preview",
+    ),
     path("rules/", views.rules_page, name="rules"),
     path("patients/<int:pk>/", views.patient_detail, name="patient"),
     path("audit/", views.audit_log, name="audit_log"),

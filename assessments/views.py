@@ -4,7 +4,8 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, JsonResponse
+from django.db.models import Count, Max
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,14 +17,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from . import audit, queries, rules, services, wording
 from .forms import (
     AMEND_FORMS,
-    RULESET_FORMS,
     AssessmentForm,
     ReevaluateForm,
     SignForm,
     VoidForm,
-    error_lists,
 )
-from .models import Assessment, AuditEvent, Patient
+from .models import Assessment, AuditEvent, Patient, code_labels
 
 Action = AuditEvent.Action
 
@@ -88,25 +87,38 @@ def assessment_create(request):
     return render(request, "assessments/assessment_form.html", {"form": form})
 
 
+def _result_context(assessment: Assessment, *, made_on) -> dict:
+    """What templates/assessments/_result_card.html shows of an assessment, saved or not."""
+    window = assessment.first_session_window() if assessment.resection_date else None
+    return {
+        "assessment": assessment,
+        "window": window,
+        "window_passed": window is not None and made_on > window[1],
+        **wording.coded_sentences(assessment),
+        "rationale": wording.rationale(assessment),
+        "rules": rules,
+    }
+
+
+EARLIER_SHOWN = 10
+EARLIER_COLUMNS = ["created_at", "recommendation", "status"]
+
+
 @permission_required("assessments.view_assessment")
 def assessment_detail(request, pk):
     assessment = _assessment(pk)
     audit.log_event(
         action=Action.VIEW_ASSESSMENT, request=request, obj=assessment, patient=assessment.patient
     )
-    window = assessment.first_session_window()
     panel = assessment.liver_panel
+    earlier = assessment.patient.assessments.filter(created_at__lt=assessment.created_at)
     return render(
         request,
         "assessments/assessment_detail.html",
         {
-            "assessment": assessment,
+            **_result_context(assessment, made_on=timezone.localtime(assessment.created_at).date()),
             "child_pugh_points": rules.child_pugh_points(panel) if panel else None,
-            "window": window,
-            "window_passed": window is not None
-            and timezone.localtime(assessment.created_at).date() > window[1],
-            **wording.coded_sentences(assessment),
-            "rationale": wording.rationale(assessment),
+            "earlier": earlier.only(*EARLIER_COLUMNS)[:EARLIER_SHOWN],
             "newer_rulesets": rules.newer_rulesets(assessment.ruleset).items(),
         },
     )
@@ -144,11 +156,21 @@ def assessment_edit(request, pk):
         except services.Refused as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, "Amendment saved; the reason is in the history.")
+            messages.success(request, _amended_message(assessment))
             return redirect(assessment)
     return render(
         request, "assessments/assessment_edit.html", {"form": form, "assessment": assessment}
     )
+
+
+def _amended_message(assessment: Assessment) -> str:
+    """Once saved: whether the amendment changed the recommendation (assessment: as before)."""
+    before = assessment.get_recommendation_display()
+    assessment.refresh_from_db(fields=["recommendation"])
+    after = assessment.get_recommendation_display()
+    if before == after:
+        return "Amendment saved; the reason is in the history."
+    return f"Amendment saved: the recommendation changed from {before} to {after}."
 
 
 def _initial(assessment: Assessment, form_class) -> dict:
@@ -188,16 +210,52 @@ def assessment_reevaluate(request, pk):
     )
 
 
+def _unsaved_assessment(form) -> Assessment:
+    """What saving the form would store, unsaved, for the detail page's templates."""
+    assessment = Assessment()
+    services.apply_inputs(assessment, data=form.cleaned_data, ruleset=form.ruleset)
+    return assessment
+
+
+def _preview(request, form, **context):
+    """The live preview as HTML: the fields still missing or invalid, as the form's error
+    summary lists them, and the result as soon as the rule inputs are valid."""
+    form.is_valid()
+    data = form.cleaned_data
+    rule_fields = {*Assessment.RULE_INPUTS, *Assessment.PANEL_INPUTS} & set(form.fields)
+    if not rule_fields & set(form.errors):
+        context.update(_result_context(_unsaved_assessment(form), made_on=timezone.localdate()))
+    # Each lab value as typed, in the other unit, so that a unit slip shows.
+    context["conversions"] = [
+        (form[name].auto_id, data[name], data[f"{name}_unit"])
+        for name in ("bilirubin", "albumin")
+        if data.get(name) is not None and data.get(f"{name}_unit")
+    ]
+    return render(request, "assessments/_preview_answer.html", {"form": form, **context})
+
+
 @permission_required("assessments.add_assessment")
 @require_POST
 def assessment_preview(request):
-    """What the form would save, computed by the same form and rules."""
-    ruleset = request.POST.get("ruleset", rules.LATEST_RULESET)
-    form = RULESET_FORMS.get(ruleset, RULESET_FORMS[rules.LATEST_RULESET])(request.POST)
-    if not form.is_valid():
-        return JsonResponse({"errors": error_lists(form)})
-    result = rules.evaluate(rules.Inputs.from_data(form.cleaned_data), ruleset=form.ruleset)
-    return JsonResponse({"result": result.as_dict()})
+    """The new assessment form's preview, and what the MRN already has."""
+    form = AssessmentForm(request.POST)
+    form.is_valid()
+    patient = (
+        Patient.objects.filter(mrn=form.cleaned_data.get("mrn", ""))
+        .annotate(assessment_count=Count("assessments"), latest=Max("assessments__created_at"))
+        .filter(assessment_count__gt=0)
+        .first()
+    )
+    return _preview(request, form, patient=patient)
+
+
+@permission_required("assessments.change_assessment")
+@require_POST
+def amendment_preview(request, pk, reevaluate=False):
+    """The amend (or re-evaluate) form's preview: says when the recommendation would change."""
+    amended = _assessment(pk)
+    form = (ReevaluateForm if reevaluate else AMEND_FORMS[amended.ruleset])(request.POST)
+    return _preview(request, form, amended=amended)
 
 
 @sensitive_post_parameters("password")
@@ -275,8 +333,8 @@ def _shown(field, value, usernames):
         return dict(field.flatchoices).get(value, value)
     if field.is_relation:
         return usernames.get(value, value)
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
+    if isinstance(value, list):  # rule codes
+        return code_labels(value)
     return str(value)
 
 
@@ -380,13 +438,25 @@ def audit_export(request):
     response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
     audit.write_csv(
         response,
-        ["id", "time (UTC)", "user", "action", "object", "object id", "MRN", "client IP", "detail"],
+        [
+            "id",
+            "time (UTC)",
+            "user",
+            "action",
+            "action (label)",
+            "object",
+            "object id",
+            "MRN",
+            "client IP",
+            "detail",
+        ],
         (
             (
                 e.id,
                 e.timestamp.astimezone(UTC).isoformat(),
                 e.username,
                 e.action,
+                e.get_action_display(),
                 e.object_type,
                 e.object_id,
                 e.patient.mrn if e.patient else "",

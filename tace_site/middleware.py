@@ -1,12 +1,12 @@
 import time
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 
 STARTED_AT = "session_started_at"
 ACTIVE_AT = "session_active_at"
+LOGGED_OUT_BECAUSE = "logged_out_because"
 # Saving the session on every request would write to the database on every page view.
 ACTIVITY_RESOLUTION = 60
 
@@ -40,6 +40,9 @@ class SessionTimeoutMiddleware:
                     session[ACTIVE_AT] = now
             if reason:
                 logout(request)
-                messages.info(request, f"You were logged out {reason}. Please log in again.")
+                # In the new, anonymous session until the next login, so that the login
+                # page says why however it is reached: a message would be used up by the
+                # first page rendered, perhaps one fetched by a script.
+                session[LOGGED_OUT_BECAUSE] = f"You were logged out {reason}. Please log in again."
                 return redirect_to_login(request.get_full_path())
         return self.get_response(request)

@@ -1,8 +1,11 @@
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from .middleware import LOGGED_OUT_BECAUSE
 
 
 @login_not_required
@@ -16,3 +19,17 @@ def healthz(request):
     except DatabaseError:
         return HttpResponse("database unavailable", status=503, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")
+
+
+class LoginView(auth_views.LoginView):
+    """Says why the last session ended (tace_site.middleware), until the next login."""
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "logged_out_because": self.request.session.get(LOGGED_OUT_BECAUSE),
+        }
+
+    def form_valid(self, form):
+        self.request.session.pop(LOGGED_OUT_BECAUSE, None)
+        return super().form_valid(form)

@@ -29,6 +29,14 @@ EXPECTED = {
     # Already under the newest ruleset: the clinician is sent back to the assessment.
     "assessments:reevaluate": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 302}),
     "assessments:preview": ("post", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 200}),
+    "assessments:edit_preview": (
+        "post",
+        {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 200},
+    ),
+    "assessments:reevaluate_preview": (
+        "post",
+        {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 200},
+    ),
     "assessments:rules": ("get", {ANON: LOGIN, NO_ROLE: 200, REVIEWER: 200, CLINICIAN: 200}),
     "assessments:patient": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 200}),
     "assessments:audit_log": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 403}),
@@ -64,6 +72,8 @@ def test_every_url_as_every_user(client, clinician, reviewer, no_role_user, user
             "assessments:void",
             "assessments:history",
             "assessments:reevaluate",
+            "assessments:edit_preview",
+            "assessments:reevaluate_preview",
         }
         args = [assessment.pk] if takes_pk else []
         if name == "assessments:patient":

@@ -335,7 +335,7 @@ def test_history_page_answers_who_when_what_and_why(client, clinician, reviewer)
     changes = {c["field"]: (c["old"], c["new"]) for c in versions[0]["changes"]}
     assert changes["tumor_size_cm"] == ("4.0", "5.5")
     assert changes["recommendation"] == ("Not recommended", "Recommended")
-    assert changes["risk_factors"] == ("(none)", "tumor_gt_5cm")
+    assert changes["risk_factors"] == ("(none)", "Largest tumor > 5 cm")
     html = response.content.decode()
     assert "Re-measured on the specimen" in html
     assert "dr-lee" in html

@@ -1,4 +1,4 @@
-"""Ruleset 2 on the web: the panel, the preview, the rules page, re-evaluation."""
+"""Ruleset 2 on the web: the panel, the preview's access, the rules page, re-evaluation."""
 
 import re
 from decimal import Decimal
@@ -7,7 +7,6 @@ import pytest
 from django.urls import reverse
 
 from assessments import rules
-from assessments.forms import RuleInputsV2Form, error_lists
 from assessments.models import Assessment
 from tests.conftest import PANEL, record, ruleset_1_assessment
 
@@ -66,67 +65,6 @@ def test_preview_refuses_reviewers(reviewer_client):
 
 def test_preview_is_post_only(clinician_client):
     assert clinician_client.get(reverse("assessments:preview")).status_code == 405
-
-
-@pytest.mark.parametrize(
-    "data",
-    [
-        {},
-        {"tumor_size_cm": "5.05", "tumor_count": "0"},
-        {
-            "tumor_size_cm": "6",
-            "tumor_count": "1",
-            "vascular_invasion": "none",
-            "cirrhosis_grade": "none",
-            "bilirubin": "20",
-        },
-        {
-            "tumor_size_cm": "6",
-            "tumor_count": "1",
-            "vascular_invasion": "none",
-            "cirrhosis_grade": "none",
-            **PANEL,
-            "albumin": "7",
-        },
-    ],
-)
-def test_preview_errors_are_the_forms_errors(clinician_client, data):
-    response = clinician_client.post(reverse("assessments:preview"), data)
-    assert response.status_code == 200
-    assert response.json() == {"errors": error_lists(RuleInputsV2Form(data=data))}
-    assert not Assessment.objects.exists()
-
-
-def test_preview_result_is_what_would_be_saved(clinician_client, valid_data):
-    data = {**valid_data, **PANEL}
-    preview = clinician_client.post(reverse("assessments:preview"), data).json()["result"]
-    clinician_client.post(reverse("assessments:create"), data)
-    saved = Assessment.objects.get()
-    assert preview["recommendation"] == saved.recommendation
-    assert preview["risk_factors"] == saved.risk_factors
-    assert preview["cautions"] == saved.cautions
-    assert preview["liver_function"]["albi_score"] == str(saved.albi_score)
-    assert preview["liver_function"]["child_pugh_score"] == saved.child_pugh_score
-
-
-def test_preview_under_ruleset_1_refuses_vp4(clinician_client):
-    data = {
-        "tumor_size_cm": "3",
-        "tumor_count": "1",
-        "vascular_invasion": "portal_vein_main",
-        "cirrhosis_grade": "none",
-        "ruleset": "1",
-    }
-    assert list(clinician_client.post(reverse("assessments:preview"), data).json()["errors"]) == [
-        "vascular_invasion"
-    ]
-
-
-def test_the_form_works_without_javascript(clinician_client):
-    html = clinician_client.get(reverse("assessments:create")).content.decode()
-    assert '<form method="post" novalidate data-preview-url="/assessments/preview/"' in html
-    assert "<script>" not in html  # no inline script: the preview is an optional file
-    assert 'src="/static/js/preview.js"' in html
 
 
 # The rules page

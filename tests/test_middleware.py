@@ -5,6 +5,7 @@ from django.contrib.sessions.models import Session
 from django.urls import reverse
 
 from tace_site.middleware import ACTIVE_AT, STARTED_AT
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -92,3 +93,25 @@ def test_activity_is_written_at_most_once_a_minute(active_client):
 def test_session_cookie_lasts_the_absolute_limit(settings):
     assert settings.SESSION_COOKIE_AGE == settings.SESSION_MAX_AGE_TOTAL == 12 * 3600
     assert settings.SESSION_IDLE_TIMEOUT == 15 * 60
+
+
+def test_the_login_page_says_why_however_it_is_reached(active_client):
+    """A script's request met the timeout and followed no redirect: every login page says why,
+    until the next login."""
+    move_back(active_client, ACTIVE_AT, 15 * 60)
+    preview = active_client.post(reverse("assessments:preview"), {"mrn": "MRN-9"})
+    assert preview.status_code == 302
+    assert preview["Location"] == f"{reverse('login')}?next={reverse('assessments:preview')}"
+    # Then Save, now anonymous: a bare redirect to the login page.
+    saved = active_client.post(reverse("assessments:create"), {"mrn": "MRN-9"})
+    assert saved["Location"] == f"{reverse('login')}?next={reverse('assessments:create')}"
+    reason = "You were logged out after 15 minutes without activity. Please log in again."
+    for _ in range(2):
+        assert reason in active_client.get(saved["Location"]).content.decode()
+    active_client.post(reverse("login"), {"username": "dr-lee", "password": PASSWORD})
+    active_client.post(reverse("logout"))
+    assert reason not in active_client.get(reverse("login")).content.decode()
+
+
+def test_no_reason_on_the_login_page_of_a_new_visitor(client):
+    assert "You were logged out" not in client.get(reverse("login")).content.decode()

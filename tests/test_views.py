@@ -5,8 +5,9 @@ import pytest
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
+from assessments import rules
 from assessments.models import Assessment, Patient
-from tests.conftest import record
+from tests.conftest import PANEL, record
 
 pytestmark = pytest.mark.django_db
 
@@ -167,7 +168,9 @@ def test_list_newest_first_with_search_and_filter(clinician_client, clinician):
     assert listed(q="ab", recommendation="not_recommended") == [first]
     html = clinician_client.get(reverse("assessments:list")).content.decode()
     assert first.patient.get_absolute_url() in html
-    assert "tumor_gt_5cm" in html
+    # The risk factor as people read it; its code is for machines.
+    assert "Largest tumor &gt; 5 cm" in html
+    assert "tumor_gt_5cm" not in html
 
 
 def test_list_pages_of_25(clinician_client, clinician):
@@ -188,3 +191,64 @@ def test_patient_page_lists_their_assessments(clinician_client, clinician):
     response = clinician_client.get(mine[0].patient.get_absolute_url())
     assert list(response.context["assessments"]) == mine[::-1]
     assert other.get_absolute_url() not in response.content.decode()
+
+
+def test_the_detail_page_links_the_earlier_assessments_of_the_patient(clinician_client, clinician):
+    first = record(clinician, mrn="MRN-7")
+    second = record(clinician, mrn="MRN-7", tumor_size_cm="6.0")
+    other = record(clinician, mrn="MRN-8")
+    html = clinician_client.get(second.get_absolute_url()).content.decode()
+    assert "Earlier assessments of this patient" in html
+    assert f'href="{first.get_absolute_url()}"' in html
+    assert f'href="{other.get_absolute_url()}"' not in html
+    assert f'href="{second.patient.get_absolute_url()}">All assessments of MRN-7</a>' in html
+    assert (
+        "Earlier assessments" not in clinician_client.get(first.get_absolute_url()).content.decode()
+    )
+
+
+def test_the_detail_page_shows_lab_values_in_both_units(clinician_client, clinician):
+    umol = record(clinician, **{**PANEL, "bilirubin": "20.52", "bilirubin_unit": "umol_l"})
+    html = clinician_client.get(umol.get_absolute_url()).content.decode()
+    assert "20.52 µmol/L (1.2 mg/dL)" in html
+    assert "3.4 g/dL (34 g/L)" in html
+
+
+def test_the_albi_cut_offs_shown_are_the_engines(clinician_client, clinician, monkeypatch):
+    assessment = record(clinician, **PANEL)
+    monkeypatch.setattr(rules, "ALBI_GRADE_1_MAX", Decimal("-2.71"))
+    monkeypatch.setattr(rules, "ALBI_GRADE_2_MAX", Decimal("-1.42"))
+    html = clinician_client.get(assessment.get_absolute_url()).content.decode()
+    assert "grade 1 ≤ -2.71 &lt; grade 2 ≤ -1.42 &lt; grade 3" in html
+
+
+def amend(client, assessment, **changes):
+    data = {
+        "resection_date": str(assessment.resection_date),
+        "tumor_size_cm": str(assessment.tumor_size_cm),
+        "tumor_count": str(assessment.tumor_count),
+        "vascular_invasion": assessment.vascular_invasion,
+        "cirrhosis_grade": assessment.cirrhosis_grade,
+        "change_reason": "Re-measured on the specimen.",
+        "version": str(assessment.version),
+        **changes,
+    }
+    response = client.post(reverse("assessments:edit", args=[assessment.pk]), data, follow=True)
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_an_amendment_that_changes_the_recommendation_says_so(clinician_client, clinician):
+    assessment = record(clinician, tumor_size_cm="5.1")
+    assert amend(clinician_client, assessment, tumor_size_cm="5.0") == [
+        "Amendment saved: the recommendation changed from Recommended to Not recommended."
+    ]
+    assert Assessment.objects.get().recommendation == "not_recommended"
+
+
+def test_an_amendment_that_keeps_the_recommendation_says_where_the_reason_is(
+    clinician_client, clinician
+):
+    assessment = record(clinician, tumor_size_cm="5.1")
+    assert amend(clinician_client, assessment, tumor_size_cm="5.5") == [
+        "Amendment saved; the reason is in the history."
+    ]

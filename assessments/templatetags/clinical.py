@@ -1,6 +1,8 @@
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
+
+from assessments import models, rules
 
 register = template.Library()
 
@@ -22,3 +24,28 @@ def detail_text(detail: dict) -> str:
         f"{key}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
         for key, value in sorted(detail.items())
     )
+
+
+UNITS = {**rules.BILIRUBIN_UNITS, **rules.ALBUMIN_UNITS}
+# Each lab unit: the other unit, the conversion to it (the engine's factors), the places shown.
+CONVERSIONS = {
+    "umol_l": ("mg_dl", lambda v: v / rules.BILIRUBIN_UMOL_PER_MG_DL, Decimal("0.01")),
+    "mg_dl": ("umol_l", lambda v: v * rules.BILIRUBIN_UMOL_PER_MG_DL, Decimal("0.1")),
+    "g_l": ("g_dl", lambda v: v / rules.ALBUMIN_G_L_PER_G_DL, Decimal("0.01")),
+    "g_dl": ("g_l", lambda v: v * rules.ALBUMIN_G_L_PER_G_DL, Decimal("0.1")),
+}
+
+
+@register.filter
+def in_other_unit(value: Decimal, unit: str) -> str:
+    """A lab value in the other unit, in decimal arithmetic: 2.5, "umol_l" -> "0.15 mg/dL"."""
+    other, convert, places = CONVERSIONS[unit]
+    return f"{plain(convert(value).quantize(places, rounding=ROUND_HALF_UP))} {UNITS[other]}"
+
+
+register.filter("code_labels", models.code_labels)
+
+
+@register.filter
+def unit_label(unit: str) -> str:
+    return UNITS[unit]

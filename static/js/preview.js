@@ -1,67 +1,74 @@
-// Live preview: the server computes, with the same form and rules as the save.
+// Live preview: the server validates with the page's own form and renders the answer
+// with the detail page's templates; this only posts the form and swaps the HTML in.
 (function () {
   "use strict";
   const form = document.querySelector("form[data-preview-url]");
   const region = document.getElementById("preview");
   if (!form || !region) return;
 
-  const names = {
-    recommended: "Adjuvant TACE recommended",
-    not_recommended: "Adjuvant TACE not recommended",
-  };
-
-  function element(tag, text, className) {
-    const node = document.createElement(tag);
-    if (text !== undefined) node.textContent = text;
-    if (className) node.className = className;
-    return node;
+  // A slot after each lab value's input, for the value in the other unit.
+  function slotFor(id) {
+    let slot = document.getElementById(`${id}_other_unit`);
+    const input = document.getElementById(id);
+    if (!slot && input) {
+      slot = document.createElement("p");
+      slot.id = `${id}_other_unit`;
+      slot.className = "form-text mb-0 other-unit";
+      input.after(slot);
+    }
+    return slot;
   }
 
-  const riskLevels = { high: "High", low: "Low" };
+  function show(content, state, recommendation) {
+    region.dataset.state = state;
+    region.dataset.recommendation = recommendation || "";
+    region.replaceChildren(content);
+  }
 
-  function show(data) {
-    region.replaceChildren();
-    if (data.errors) {
-      region.dataset.state = "incomplete";
-      region.dataset.recommendation = "";
-      const count = Object.keys(data.errors).length;
-      region.append(element("p", `${count} field${count === 1 ? "" : "s"} still missing or invalid.`, "mb-0 text-body-secondary"));
-      return;
-    }
-    const result = data.result;
-    region.dataset.state = "result";
-    region.dataset.recommendation = result.recommendation;
-    region.append(element("p", names[result.recommendation], "fw-bold fs-5 mb-1"));
-    region.append(element("p", `Risk of recurrence: ${riskLevels[result.risk_level]}`, "mb-1"));
-    const lf = result.liver_function;
-    if (lf) {
-      region.append(element("p", `Child-Pugh ${lf.child_pugh_score} (class ${lf.child_pugh_class}); ALBI ${lf.albi_score} (grade ${lf.albi_grade})`, "mb-1"));
-    }
-    // The same sentences as the saved result: one per factor, contraindication and caution, then the outcome.
-    const why = element("ol", undefined, "mb-0 small");
-    result.rationale.forEach((sentence) => why.append(element("li", sentence)));
-    region.append(why);
+  function swap(html) {
+    const answer = document.createElement("template");
+    answer.innerHTML = html;
+    form.querySelectorAll(".other-unit").forEach((slot) => { slot.textContent = ""; });
+    answer.content.querySelectorAll("[data-beside]").forEach((node) => {
+      const slot = slotFor(node.dataset.beside);
+      if (slot) slot.textContent = node.textContent;
+      node.remove();
+    });
+    const root = answer.content.firstElementChild;
+    show(answer.content, root.dataset.state, root.dataset.recommendation);
+  }
+
+  // A message the page holds in a <template>.
+  function say(id, state) {
+    show(document.getElementById(id).content.cloneNode(true), state);
+  }
+
+  // Redirected to the login page (not followed: that would use up its message), or refused.
+  function sessionEnded(response) {
+    return response.type === "opaqueredirect" || response.status === 401 || response.status === 403;
   }
 
   let timer = null;
   let latest = 0;
   function update() {
-    const body = new FormData(form);
-    body.set("ruleset", form.dataset.ruleset);
     const ticket = ++latest;
     fetch(form.dataset.previewUrl, {
       method: "POST",
-      body: body,
+      body: new FormData(form),
       headers: { "X-Requested-With": "fetch" },
       credentials: "same-origin",
+      redirect: "manual",
     })
-      .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
-      .then((data) => { if (ticket === latest) show(data); })
-      .catch(() => {
+      .then((response) => {
+        if (sessionEnded(response)) return null;
+        return response.ok ? response.text() : Promise.reject(response.status);
+      })
+      .then((html) => {
         if (ticket !== latest) return;
-        region.dataset.state = "unavailable";
-        region.replaceChildren(element("p", "The preview is unavailable; the form still works.", "mb-0 text-body-secondary"));
-      });
+        if (html === null) say("preview-session-ended", "session-ended");
+        else swap(html);
+      })
+      .catch(() => { if (ticket === latest) say("preview-unavailable", "unavailable"); });
   }
 
   function schedule() {

@@ -150,3 +150,41 @@ def test_every_field_has_a_visible_label(clinician_page, path):
         size = page.get_by_label("Largest tumor diameter (cm)")
         expect(size).to_have_attribute("type", "text")
         expect(size).to_have_attribute("inputmode", "decimal")
+
+
+def test_the_preview_in_each_of_its_states(clinician_page, record, axe_violations, settings):
+    page = clinician_page
+    recommended = record(mrn="MRN-7", tumor_size_cm="6.0")
+    preview = page.locator("#preview")
+    found = {}
+    page.goto("/assessments/new/")
+    expect(preview).to_contain_text("still missing or invalid")
+    found["preview, fields missing"] = axe_violations(page)
+    page.get_by_label("MRN (medical record number)").fill("MRN-7")
+    page.get_by_label("Largest tumor diameter (cm)").fill("6.0")
+    page.get_by_label("Number of tumors").fill("1")
+    page.get_by_label("None", exact=True).check()
+    page.get_by_label("None: no cirrhosis").check()
+    expect(preview).to_contain_text("This patient has 1 assessment")
+    expect(preview).to_have_attribute("data-state", "result")
+    found["preview, a result, a known patient"] = axe_violations(page)
+    page.get_by_label("Total bilirubin").fill("20")
+    expect(page.locator(".other-unit")).to_have_text("20 µmol/L = 1.17 mg/dL")
+    found["preview, a partial panel, a unit converted"] = axe_violations(page)
+    page.goto(reverse("assessments:edit", args=[recommended.pk]))
+    page.get_by_label("Largest tumor diameter (cm)").fill("3.0")
+    expect(preview).to_contain_text("This changes the recommendation")
+    found["amend preview, the recommendation changes"] = axe_violations(page)
+    settings.SESSION_IDLE_TIMEOUT = 2
+    page.wait_for_timeout(3000)
+    page.get_by_label("Largest tumor diameter (cm)").fill("3.1")
+    expect(preview).to_have_attribute("data-state", "session-ended")
+    found["preview, the session ended"] = axe_violations(page)
+    settings.SESSION_IDLE_TIMEOUT = 900
+    page.get_by_role("link", name="log in again").click()
+    page.get_by_label("Username").fill("dr-lee")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("status")).to_contain_text("Your entries from before")
+    found["amend, entries restored"] = axe_violations(page)
+    assert found == dict.fromkeys(found, ""), report(found)

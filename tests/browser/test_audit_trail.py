@@ -22,7 +22,7 @@ def test_amend_with_a_reason_and_find_the_change_in_the_history(clinician_page, 
     page.get_by_role("button", name="Save amendment").click()
 
     expect(page.get_by_role("status")).to_have_text(
-        "Amendment saved; the reason is in the history."
+        "Amendment saved: the recommendation changed from Not recommended to Recommended."
     )
     expect(page.locator("[data-recommendation]")).to_have_attribute(
         "data-recommendation", "recommended"
