@@ -146,7 +146,7 @@ def assessment_edit(request, pk):
         form = form_class(initial=_initial(assessment, form_class))
     if form.is_valid():
         try:
-            services.amend_assessment(
+            amended = services.amend_assessment(
                 assessment=assessment,
                 data=form.cleaned_data,
                 user=request.user,
@@ -156,21 +156,29 @@ def assessment_edit(request, pk):
         except services.Refused as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _amended_message(assessment))
+            message = _saved_message(
+                before=assessment,
+                after=amended,
+                unchanged=gettext("Amendment saved; the reason is in the history."),
+                changed=gettext(
+                    "Amendment saved: the recommendation changed from %(before)s to %(after)s."
+                ),
+            )
+            messages.success(request, message)
             return redirect(assessment)
     return render(
         request, "assessments/assessment_edit.html", {"form": form, "assessment": assessment}
     )
 
 
-def _amended_message(assessment: Assessment) -> str:
-    """Once saved: whether the amendment changed the recommendation (assessment: as before)."""
-    before = assessment.get_recommendation_display()
-    assessment.refresh_from_db(fields=["recommendation"])
-    after = assessment.get_recommendation_display()
-    if before == after:
-        return "Amendment saved; the reason is in the history."
-    return f"Amendment saved: the recommendation changed from {before} to {after}."
+def _saved_message(*, before: Assessment, after: Assessment, unchanged: str, changed: str):
+    """What was saved, saying so when it changed the recommendation."""
+    values = {
+        "before": before.get_recommendation_display(),
+        "after": after.get_recommendation_display(),
+        "ruleset": after.ruleset,
+    }
+    return (unchanged if before.recommendation == after.recommendation else changed) % values
 
 
 def _initial(assessment: Assessment, form_class) -> dict:
@@ -192,7 +200,7 @@ def assessment_reevaluate(request, pk):
         form = ReevaluateForm(initial=_initial(assessment, ReevaluateForm))
     if form.is_valid():
         try:
-            services.reevaluate_assessment(
+            reevaluated = services.reevaluate_assessment(
                 assessment=assessment,
                 data=form.cleaned_data,
                 user=request.user,
@@ -201,7 +209,16 @@ def assessment_reevaluate(request, pk):
         except services.Refused as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"Re-evaluated under ruleset {rules.LATEST_RULESET}.")
+            message = _saved_message(
+                before=assessment,
+                after=reevaluated,
+                unchanged=gettext("Re-evaluated under ruleset %(ruleset)s."),
+                changed=gettext(
+                    "Re-evaluated under ruleset %(ruleset)s: the recommendation changed from "
+                    "%(before)s to %(after)s."
+                ),
+            )
+            messages.success(request, message)
             return redirect(assessment)
     return render(
         request,

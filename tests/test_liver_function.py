@@ -188,8 +188,13 @@ def test_a_ruleset_2_assessment_moves_to_ruleset_3(clinician_client, clinician):
         "version": "1",
         **PANEL,
     }
-    response = clinician_client.post(reverse("assessments:reevaluate", args=[old.pk]), data)
-    assert response.status_code == 302
+    url = reverse("assessments:reevaluate", args=[old.pk])
+    response = clinician_client.post(url, data, follow=True)
+    assert response.redirect_chain == [(old.get_absolute_url(), 302)]
+    assert (
+        "Re-evaluated under ruleset 3: the recommendation changed from Recommended to "
+        "Not recommended." in response.content.decode()
+    )
     old.refresh_from_db()
     assert (old.ruleset, old.recommendation) == ("3", "not_recommended")
     assert old.contraindications == ["child_pugh_b8_b9"]
