@@ -119,7 +119,7 @@ def assessment_detail(request, pk):
             **_result_context(assessment, made_on=timezone.localtime(assessment.created_at).date()),
             "child_pugh_points": rules.child_pugh_points(panel) if panel else None,
             "earlier": earlier.only(*EARLIER_COLUMNS)[:EARLIER_SHOWN],
-            "newer_rulesets": rules.newer_rulesets(assessment.ruleset).items(),
+            "newer_rulesets": wording.newer_rulesets(assessment.ruleset),
         },
     )
 
@@ -223,7 +223,12 @@ def assessment_reevaluate(request, pk):
     return render(
         request,
         "assessments/assessment_reevaluate.html",
-        {"form": form, "assessment": assessment, "ruleset": rules.LATEST_RULESET},
+        {
+            "form": form,
+            "assessment": assessment,
+            "ruleset": rules.LATEST_RULESET,
+            "newer_rulesets": wording.newer_rulesets(assessment.ruleset),
+        },
     )
 
 
@@ -494,8 +499,8 @@ def rules_page(request):
             (
                 code,
                 rules.fires_when(code, gettext),
-                sentence,
-                " and ".join(r for r in rules.RULESETS if code in rules.RULESET_CODES[r]),
+                gettext(sentence),
+                gettext(" and ").join(r for r in rules.RULESETS if code in rules.RULESET_CODES[r]),
             )
             for code, sentence in codes.items()
         ]
@@ -505,10 +510,17 @@ def rules_page(request):
         "assessments/rules.html",
         {
             "rules": rules,
+            "ruleset_adds": wording.newer_rulesets(rules.RULESET_1),
             "codes": [
-                ("High-risk factors (any one makes the risk high)", table(rules.RISK_FACTORS)),
-                ("Contraindications (any one rules TACE out)", table(rules.CONTRAINDICATIONS)),
-                ("Cautions (shown; the recommendation stands)", table(rules.CAUTIONS)),
+                (
+                    gettext("High-risk factors (any one makes the risk high)"),
+                    table(rules.RISK_FACTORS),
+                ),
+                (
+                    gettext("Contraindications (any one rules TACE out)"),
+                    table(rules.CONTRAINDICATIONS),
+                ),
+                (gettext("Cautions (shown; the recommendation stands)"), table(rules.CAUTIONS)),
             ],
             "window": rules.FIRST_SESSION_WINDOW_DAYS,
             "bili": rules.CHILD_PUGH_BILIRUBIN_UMOL_L,

@@ -34,3 +34,8 @@ def coded_sentences(result) -> dict[str, list[tuple[str, str]]]:
         ],
         "cautions": [(c, gettext(cautions[c])) for c in result.cautions],
     }
+
+
+def newer_rulesets(ruleset: str) -> list[tuple[str, str]]:
+    """The rulesets after this one, each with what it adds, in the active language."""
+    return [(newer, gettext(adds)) for newer, adds in rules.newer_rulesets(ruleset).items()]
