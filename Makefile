@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run serve test test-postgres lint format screenshots bench
+.PHONY: run serve test test-postgres lint format screenshots bench messages
 
 BIND ?= 127.0.0.1:8000
 WORKERS ?= 3
@@ -28,9 +28,22 @@ $(VENV)/.installed-bench: $(VENV)/.installed requirements-bench.txt
 	$(PY) -m pip install --quiet -r requirements-bench.txt
 	touch $@
 
+# The Chinese catalogue is compiled from its .po file with GNU gettext's msgfmt.
+MSGFMT := /usr/bin/msgfmt
+CATALOGUES := locale/zh_Hans/LC_MESSAGES/django.mo
+$(MSGFMT):
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y gettext
+%.mo: %.po | $(MSGFMT)
+	$(MSGFMT) --check -o $@ $<
+
+## make messages: add the strings marked in the code to the Chinese catalogue, to translate
+messages: $(VENV)/.installed | $(MSGFMT)
+	DJANGO_DEBUG=1 $(PY) manage.py makemessages -l zh_Hans --no-location --no-obsolete
+
 ## make run: install, migrate, create the first administrator, serve on 127.0.0.1:8000 (debug on, SQLite)
 run: export DJANGO_DEBUG = 1
-run: $(VENV)/.installed
+run: $(VENV)/.installed $(CATALOGUES)
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py create_first_admin
 	$(PY) manage.py runserver 127.0.0.1:8000
@@ -41,7 +54,7 @@ serve: export DJANGO_DEBUG = 0
 serve: export DJANGO_HTTPS ?= 0
 serve: export DATABASE_URL ?= sqlite:///$(CURDIR)/db.sqlite3
 serve: export DJANGO_ALLOWED_HOSTS ?= 127.0.0.1,localhost
-serve: $(VENV)/.installed
+serve: $(VENV)/.installed $(CATALOGUES)
 	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve: DJANGO_SECRET_KEY is not set." \
 		"Make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'" >&2; exit 1; }
 	$(PY) manage.py migrate --no-input
@@ -62,11 +75,11 @@ $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
 ## make test: install the dev requirements and Chromium, lint, run the whole suite
-test: $(VENV)/.installed-dev $(CHROMIUM) lint
+test: $(VENV)/.installed-dev $(CHROMIUM) $(CATALOGUES) lint
 	$(PY) -m pytest
 
 ## make test-postgres: the suite on PostgreSQL (TEST_DATABASE_URL; pytest-django makes the test database)
-test-postgres: $(VENV)/.installed-dev $(CHROMIUM)
+test-postgres: $(VENV)/.installed-dev $(CHROMIUM) $(CATALOGUES)
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest
 
 lint: $(VENV)/.installed-dev
@@ -78,10 +91,10 @@ format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check --fix .
 
 ## make screenshots: retake the README's screenshots (docs/screenshots/) in headless Chromium
-screenshots: $(VENV)/.installed-dev
+screenshots: $(VENV)/.installed-dev $(CATALOGUES)
 	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/browser/test_screenshots.py
 
 ## make bench: seed ROWS assessments into a throw-away SQLite database, serve it as make serve does,
 ## load each page with locust, time recommend --jsonl, print the figures (see docs/benchmarks.md)
-bench: $(VENV)/.installed-bench
+bench: $(VENV)/.installed-bench $(CATALOGUES)
 	$(PY) bench/run.py --rows $(ROWS) --duration $(DURATION) $(BENCH_ARGS)
