@@ -1,0 +1,74 @@
+"""Holes a penetration test found, each reproduced: refused now."""
+
+import csv
+import io
+import logging
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from assessments import audit
+from assessments.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+
+# A form body declared in another charset than UTF-8
+
+
+@pytest.mark.parametrize("charset", ["latin-1", "utf-16", "ISO-8859-1"])
+@pytest.mark.parametrize("url", ["/accounts/login/", "/assessments/", "/no-such-page/"])
+def test_a_post_in_another_charset_is_a_plain_400(charset, url, caplog):
+    # With the CSRF check on, as in production: it is what read the body a second time.
+    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    client.get(reverse("login"))
+    token = client.cookies["csrftoken"].value
+    caplog.set_level(logging.INFO)
+    response = client.post(
+        url,
+        f"csrfmiddlewaretoken={token}&username=a&password=b",
+        content_type=f"application/x-www-form-urlencoded; charset={charset}",
+    )
+    assert response.status_code == 400
+    assert not any(record.exc_info for record in caplog.records)
+    assert "Traceback" not in caplog.text
+
+
+def test_a_utf8_post_still_works(client, clinician):
+    response = client.post(
+        reverse("login"),
+        "username=dr-lee&password=a-long-test-password",
+        content_type="application/x-www-form-urlencoded; charset=UTF-8",
+    )
+    assert response.status_code == 302
+
+
+# CSV injection
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1", "\n=1", ";=cmd|' /C calc'!A0", ",=1", "  =1"],
+)
+def test_cells_that_a_spreadsheet_would_run_are_neutralised(value):
+    assert audit.csv_safe(value) == "'" + value
+
+
+@pytest.mark.parametrize("value", ["dr-lee", "MRN-1", "1.5", " a", ""])
+def test_ordinary_cells_are_kept(value):
+    assert audit.csv_safe(value) == value
+
+
+def test_a_failed_login_named_like_a_formula_is_exported_quoted(client, reviewer):
+    client.post(reverse("login"), {"username": ";=cmd|' /C calc'!A0", "password": "x"})
+    assert AuditEvent.objects.filter(action="login_failed").exists()
+    client.force_login(reviewer)
+    response = client.get(reverse("assessments:audit_export"))
+    text = response.content.decode()
+    lines = text.splitlines()
+    # Every cell quoted, the header too, and the name neutralised.
+    assert lines[0].startswith('"id","time (UTC)","user"')
+    assert all(line.startswith('"') and line.endswith('"') for line in lines)
+    (failed,) = [row for row in csv.reader(io.StringIO(text)) if row[3] == "login_failed"]
+    assert failed[2] == "';=cmd|' /C calc'!A0"
