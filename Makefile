@@ -6,8 +6,6 @@ PY := $(VENV)/bin/python
 
 BIND ?= 127.0.0.1:8000
 WORKERS ?= 3
-# Addresses whose X-Forwarded-* headers gunicorn trusts: the TLS proxy's only.
-FORWARDED_ALLOW_IPS ?= 127.0.0.1,::1
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tace_ci
 # make bench: assessments to seed, seconds of load per page, more options for bench/run.py.
 ROWS ?= 100000
@@ -41,19 +39,24 @@ serve: export DJANGO_DEBUG = 0
 serve: export DJANGO_HTTPS ?= 0
 serve: export DATABASE_URL ?= sqlite:///$(CURDIR)/db.sqlite3
 serve: export DJANGO_ALLOWED_HOSTS ?= 127.0.0.1,localhost
+# The TLS proxy's addresses, none by default: gunicorn trusts X-Forwarded-* headers and
+# the app X-Forwarded-For only on a connection from one of them.
+serve: export DJANGO_TRUSTED_PROXIES ?=
 serve: $(VENV)/.installed
 	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve: DJANGO_SECRET_KEY is not set." \
 		"Make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'" >&2; exit 1; }
+	@test -n "$$DJANGO_AUDIT_KEY" || { echo "make serve: DJANGO_AUDIT_KEY is not set." \
+		"Make another one the same way (it must differ from the secret key)." >&2; exit 1; }
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py create_first_admin
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	@if [ "$$DJANGO_HTTPS" = 0 ]; then \
 		echo "Serving http://$(BIND) with DJANGO_HTTPS=0: plain HTTP, for loopback only."; \
 	else \
-		echo "Serving $(BIND) for a TLS proxy at $(FORWARDED_ALLOW_IPS) (DJANGO_HTTPS=$$DJANGO_HTTPS)."; \
+		echo "Serving $(BIND) for a TLS proxy at $${DJANGO_TRUSTED_PROXIES:-(none set)} (DJANGO_HTTPS=$$DJANGO_HTTPS)."; \
 	fi
 	exec $(VENV)/bin/gunicorn tace_site.wsgi --bind $(BIND) --workers $(WORKERS) \
-		--forwarded-allow-ips "$(FORWARDED_ALLOW_IPS)" --no-control-socket
+		--forwarded-allow-ips "$$DJANGO_TRUSTED_PROXIES" --no-control-socket
 
 # The browser tests drive Debian's Chromium (Playwright downloads no browser here).
 CHROMIUM := /usr/bin/chromium

@@ -1,5 +1,6 @@
 """Settings, all from the environment (see README.md, "Configuration")."""
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -176,7 +177,21 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_SENSITIVE_PARAMETERS = ["password"]
 AXES_VERBOSE = False  # the audit log records failures and lockouts
 AXES_CLIENT_IP_CALLABLE = "tace_site.proxy.client_ip"
-TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0)
+# The reverse proxies' addresses (or networks): X-Forwarded-For is read only on a
+# request that comes from one of them. make serve gives gunicorn the same list.
+TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"DJANGO_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network."
+        ) from None
+if os.environ.get("DJANGO_TRUSTED_PROXY_COUNT"):
+    # A count trusted the header from any peer: refuse it rather than ignore it.
+    raise ImproperlyConfigured(
+        "DJANGO_TRUSTED_PROXY_COUNT is replaced by DJANGO_TRUSTED_PROXIES, the proxies' addresses."
+    )
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "assessments:list"
