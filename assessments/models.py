@@ -1,4 +1,5 @@
 import hashlib
+import hmac
 import json
 from datetime import UTC
 
@@ -320,7 +321,11 @@ class Assessment(models.Model):
 
 
 class AuditEvent(models.Model):
-    """An append-only, hash-chained record of what history tables do not capture."""
+    """An append-only chain of events, each an HMAC over the one before.
+
+    Besides logins, views, exports and refusals, each history row of a patient or
+    an assessment is sealed into the chain by a record_changed event that carries
+    the row's digest (audit.row_digest)."""
 
     class Action(models.TextChoices):
         LOGIN = "login", "Logged in"
@@ -333,6 +338,7 @@ class AuditEvent(models.Model):
         EXPORT = "export", "Exported"
         PERMISSION_DENIED = "permission_denied", "Refused: no permission"
         USER_CHANGED = "user_changed", "User or group changed"
+        RECORD_CHANGED = "record_changed", "Clinical record changed"
 
     GENESIS = "0" * 64
 
@@ -388,4 +394,6 @@ class AuditEvent(models.Model):
             sort_keys=True,
             separators=(",", ":"),
         )
-        return hashlib.sha256(payload.encode()).hexdigest()
+        # Keyed: without DJANGO_AUDIT_KEY, which is never in the database, nobody
+        # can compute a hash that verifies, so nobody can forge or rechain events.
+        return hmac.new(settings.AUDIT_KEY.encode(), payload.encode(), hashlib.sha256).hexdigest()

@@ -335,6 +335,7 @@ def main() -> None:
             **os.environ,
             "DATABASE_URL": args.database_url or f"sqlite:///{folder / 'db.sqlite3'}",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "DJANGO_AUDIT_KEY": secrets.token_urlsafe(32),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "DJANGO_HTTPS": "0",
             "DJANGO_DEBUG": "0",

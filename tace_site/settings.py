@@ -39,12 +39,35 @@ def env_list(name: str) -> list[str]:
 
 DEBUG = env_bool("DJANGO_DEBUG")
 
+DEVELOPMENT_SECRET_KEY = "insecure-development-only-key"
+DEVELOPMENT_AUDIT_KEY = "insecure-development-only-audit-key"
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off.")
     # Only ever used with debug on, on a developer's machine.
-    SECRET_KEY = "insecure-development-only-key"
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
+elif not DEBUG and (
+    len(SECRET_KEY) < 50
+    or SECRET_KEY.startswith("django-insecure")
+    or SECRET_KEY in (DEVELOPMENT_SECRET_KEY, DEVELOPMENT_AUDIT_KEY)
+):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is too weak: at least 50 random characters, not a default. "
+        "Make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
+
+# The key of the audit chain's HMACs. Never in the database: someone who can write
+# to the database but does not hold it cannot forge or recompute the chain.
+AUDIT_KEY = os.environ.get("DJANGO_AUDIT_KEY", "")
+if not AUDIT_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("DJANGO_AUDIT_KEY is required when DJANGO_DEBUG is off.")
+    AUDIT_KEY = DEVELOPMENT_AUDIT_KEY
+elif not DEBUG and (len(AUDIT_KEY) < 32 or AUDIT_KEY == DEVELOPMENT_AUDIT_KEY):
+    raise ImproperlyConfigured("DJANGO_AUDIT_KEY is too weak: at least 32 random characters.")
+if AUDIT_KEY == SECRET_KEY:
+    raise ImproperlyConfigured("DJANGO_AUDIT_KEY must differ from DJANGO_SECRET_KEY.")
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS") or (["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
