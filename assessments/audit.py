@@ -27,12 +27,21 @@ APPEND_ONLY_TABLES = [
     "assessments_historicalassessment",
     "assessments_historicalpatient",
 ]
+# Tables whose rows are voided, never deleted (migration 0008).
+NEVER_DELETED_TABLES = ["assessments_assessment", "assessments_patient"]
 
 _SQLITE_TRIGGERS = [
-    f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb} BEFORE {verb.upper()} ON {table} "
-    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-    for table in APPEND_ONLY_TABLES
-    for verb in ("update", "delete")
+    *(
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb} BEFORE {verb.upper()} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+        for table in APPEND_ONLY_TABLES
+        for verb in ("update", "delete")
+    ),
+    *(
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} rows are voided, never deleted'); END"
+        for table in NEVER_DELETED_TABLES
+    ),
 ]
 _POSTGRES_TRIGGERS = [
     """CREATE OR REPLACE FUNCTION refuse_audit_change() RETURNS trigger AS $$
@@ -42,11 +51,21 @@ _POSTGRES_TRIGGERS = [
         "FOR EACH ROW EXECUTE FUNCTION refuse_audit_change()"
         for table in APPEND_ONLY_TABLES
     ),
+    """CREATE OR REPLACE FUNCTION refuse_record_delete() RETURNS trigger AS $$
+    BEGIN RAISE EXCEPTION '% rows are voided, never deleted', TG_TABLE_NAME; END;
+    $$ LANGUAGE plpgsql""",
+    *(
+        f"CREATE OR REPLACE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_record_delete()"
+        for table in NEVER_DELETED_TABLES
+    ),
 ]
 
 
 def install_append_only_triggers(connection) -> None:
-    """Refuse UPDATE and DELETE on the audit tables, below the application."""
+    """Refuse UPDATE and DELETE on the audit tables and DELETE on the records, below
+    the application. After migrations too: SQLite drops a table's triggers when a
+    schema change rebuilds it."""
     statements = {"sqlite": _SQLITE_TRIGGERS, "postgresql": _POSTGRES_TRIGGERS}
     with connection.cursor() as cursor:
         for statement in statements.get(connection.vendor, []):
@@ -62,6 +81,11 @@ def drop_append_only_triggers(connection) -> None:
                 cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
             elif connection.vendor == "postgresql":
                 cursor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+        for table in NEVER_DELETED_TABLES:
+            if connection.vendor == "sqlite":
+                cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+            elif connection.vendor == "postgresql":
+                cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete ON {table}")
 
 
 def client_ip(request) -> str | None:

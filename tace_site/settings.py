@@ -159,7 +159,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        # recursive_triggers: a REPLACE's implicit delete fires the DELETE triggers, so
+        # INSERT OR REPLACE cannot rewrite an audit or history row past them.
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA recursive_triggers=ON;"
+        ),
     }
     # The test database is a file too, not SQLite's shared in-memory one: the
     # browser tests' live server then has connections of its own, as workers do.
