@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseBadRequest
+from django.utils.cache import add_never_cache_headers
 
 STARTED_AT = "session_started_at"
 ACTIVE_AT = "session_active_at"
@@ -65,3 +66,20 @@ class Utf8FormsMiddleware:
         if request.method == "POST" and charset not in self.ALLOWED:
             return HttpResponseBadRequest("Send form data as UTF-8.", content_type="text/plain")
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Nothing a logged-in user is shown is kept by a browser or a cache.
+
+    Every page behind the login may show patient data (lists, details, exports, the
+    preview): on a shared ward computer, the back button after logout must not.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            add_never_cache_headers(response)
+        return response

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from assessments import audit
 from assessments.models import AuditEvent
+from tests.conftest import record
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +73,39 @@ def test_a_failed_login_named_like_a_formula_is_exported_quoted(client, reviewer
     assert all(line.startswith('"') and line.endswith('"') for line in lines)
     (failed,) = [row for row in csv.reader(io.StringIO(text)) if row[3] == "login_failed"]
     assert failed[2] == "';=cmd|' /C calc'!A0"
+
+
+# Nothing behind the login is stored by a browser or a cache
+
+
+def test_pages_with_patient_data_exports_and_the_preview_are_not_stored(
+    clinician, reviewer, client, valid_data
+):
+    assessment = record(clinician)
+    client.force_login(reviewer)
+    for url in [
+        reverse("assessments:list"),
+        assessment.get_absolute_url(),
+        reverse("assessments:history", args=[assessment.pk]),
+        reverse("assessments:patient", args=[assessment.patient.pk]),
+        reverse("assessments:audit_log"),
+        reverse("assessments:audit_export"),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "no-store" in response["Cache-Control"], url
+    client.force_login(clinician)
+    preview = client.post(reverse("assessments:preview"), valid_data)
+    assert preview.status_code == 200
+    assert "no-store" in preview["Cache-Control"]
+
+
+def test_the_admin_export_is_not_stored(client, django_user_model, clinician):
+    assessment = record(clinician)
+    client.force_login(django_user_model.objects.create_superuser("root", password="x" * 12))
+    response = client.post(
+        reverse("admin:assessments_assessment_changelist"),
+        {"action": "export_csv", "_selected_action": [assessment.pk]},
+    )
+    assert response["Content-Type"].startswith("text/csv")
+    assert "no-store" in response["Cache-Control"]
