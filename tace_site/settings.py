@@ -157,6 +157,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several gunicorn workers write to one file: WAL lets readers run beside a writer,
     # IMMEDIATE takes the write lock at BEGIN so a waiting writer honours the timeout
     # instead of failing with "database is locked".
+    # Django's backend, creating the database file mode 600 (tace_site/sqlite/base.py).
+    DATABASES["default"]["ENGINE"] = "tace_site.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
