@@ -207,6 +207,7 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_SENSITIVE_PARAMETERS = ["password"]
 AXES_VERBOSE = False  # the audit log records failures and lockouts
 AXES_CLIENT_IP_CALLABLE = "tace_site.proxy.client_ip"
+AXES_CLIENT_STR_CALLABLE = "tace_site.logs.axes_client"  # no typed username in the log
 # The reverse proxies' addresses (or networks): X-Forwarded-For is read only on a
 # request that comes from one of them. make serve gives gunicorn the same list.
 TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES")
@@ -269,8 +270,11 @@ ADMINS = []
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"escape": {"()": "tace_site.logs.EscapeControlCharacters"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["escape"]}},
     "root": {"handlers": ["console"], "level": "INFO"},
+    # The audit log records failed logins and lockouts; axes' INFO lines add nothing.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # The audit trail: history is never reverted, only added to.

@@ -109,3 +109,29 @@ def test_the_admin_export_is_not_stored(client, django_user_model, clinician):
     )
     assert response["Content-Type"].startswith("text/csv")
     assert "no-store" in response["Cache-Control"]
+
+
+# Logs: no typed username, no forged line
+
+
+@pytest.fixture
+def log_output():
+    """What the app's own log handler writes."""
+    handler = next(h for h in logging.getLogger().handlers if h.name == "console")
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    yield stream
+    handler.setStream(previous)
+
+
+def test_no_typed_username_and_no_forged_line_in_the_log(client, clinician, log_output):
+    typed = "my-Secret-passw0rd\nERROR forged line"
+    for _ in range(6):  # failures, then a lockout: axes logs each at some level
+        client.post(reverse("login"), {"username": typed, "password": "x"})
+    client.post(reverse("login"), {"username": "dr-lee", "password": "wrong"})
+    client.get("/no-such-page%0aERROR forged line/")
+    output = log_output.getvalue()
+    assert "Not Found: /no-such-page\\nERROR forged line/" in output
+    assert "my-Secret-passw0rd" not in output
+    assert "dr-lee" not in output
+    assert not any(line.startswith("ERROR forged") for line in output.splitlines())
