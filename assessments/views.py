@@ -18,7 +18,7 @@ from django.utils.http import urlencode
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import audit, rules, services
+from . import audit, lockout, rules, services
 from .forms import (
     AMEND_FORMS,
     RULESET_FORMS,
@@ -291,6 +291,7 @@ def assessment_sign(request, pk):
         initial={"version": assessment.version},
     )
     if form.is_valid():
+        lockout.reset(request)
         try:
             services.sign_assessment(
                 assessment=assessment, user=request.user, version=form.cleaned_data["version"]
@@ -300,8 +301,16 @@ def assessment_sign(request, pk):
         else:
             messages.success(request, "Assessment signed as reviewed and approved.")
             return redirect(assessment)
+    elif lockout.end_session_if_locked(request):
+        return redirect("login")  # AxesMiddleware answers with the lockout page
     return render(
-        request, "assessments/assessment_sign.html", {"form": form, "assessment": assessment}
+        request,
+        "assessments/assessment_sign.html",
+        {
+            "form": form,
+            "assessment": assessment,
+            "last_attempt": form.is_bound and lockout.one_attempt_left(request),
+        },
     )
 
 
