@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 from simple_history.signals import post_create_historical_record, pre_create_historical_record
@@ -329,6 +329,20 @@ def _acting_request():
     return getattr(HistoricalRecords.context, "request", None)
 
 
+def remember_account_name(sender, instance, update_fields=None, **kwargs):
+    """Before a save: the name as it was, for the event if the save renames."""
+    if instance.pk is not None and not (update_fields and set(update_fields) <= {"last_login"}):
+        instance._audit_old_name = (
+            sender.objects.filter(pk=instance.pk)
+            .values_list(_name_field(sender), flat=True)
+            .first()
+        )
+
+
+def _name_field(model) -> str:
+    return model.USERNAME_FIELD if model is get_user_model() else "name"
+
+
 def on_account_saved(sender, instance, created, update_fields=None, **kwargs):
     if update_fields is not None and set(update_fields) <= {"last_login"}:
         return
@@ -336,6 +350,9 @@ def on_account_saved(sender, instance, created, update_fields=None, **kwargs):
         "target": f"{sender._meta.model_name} {instance}",
         "change": "created" if created else "changed",
     }
+    old_name = getattr(instance, "_audit_old_name", None)
+    if old_name is not None and old_name != getattr(instance, _name_field(sender)):
+        detail["renamed_from"] = old_name
     if sender is get_user_model():
         detail.update(
             is_active=instance.is_active,
@@ -377,6 +394,7 @@ def connect_signals() -> None:
     user_login_failed.connect(on_login_failed, dispatch_uid="audit_login_failed")
     user_locked_out.connect(on_locked_out, dispatch_uid="audit_locked_out")
     for model in (User, Group):
+        pre_save.connect(remember_account_name, sender=model, dispatch_uid=f"audit_pre_{model}")
         post_save.connect(on_account_saved, sender=model, dispatch_uid=f"audit_save_{model}")
         post_delete.connect(on_account_deleted, sender=model, dispatch_uid=f"audit_del_{model}")
     for through in (User.groups.through, User.user_permissions.through, Group.permissions.through):

@@ -2,6 +2,7 @@
 
 import ipaddress
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -223,6 +224,11 @@ if os.environ.get("DJANGO_TRUSTED_PROXY_COUNT"):
     raise ImproperlyConfigured(
         "DJANGO_TRUSTED_PROXY_COUNT is replaced by DJANGO_TRUSTED_PROXIES, the proxies' addresses."
     )
+
+# The admin's address: another one than the default keeps it off scanners' lists.
+ADMIN_URL = os.environ.get("DJANGO_ADMIN_URL", "admin/")
+if not re.fullmatch(r"([A-Za-z0-9_-]+/)+", ADMIN_URL):
+    raise ImproperlyConfigured(f"DJANGO_ADMIN_URL must look like 'admin/', not {ADMIN_URL!r}.")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "assessments:list"

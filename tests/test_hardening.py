@@ -5,6 +5,7 @@ import io
 import logging
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
@@ -135,3 +136,29 @@ def test_no_typed_username_and_no_forged_line_in_the_log(client, clinician, log_
     assert "my-Secret-passw0rd" not in output
     assert "dr-lee" not in output
     assert not any(line.startswith("ERROR forged") for line in output.splitlines())
+
+
+# Accounts
+
+
+def test_renaming_a_user_keeps_the_old_name_in_the_audit_event(clinician):
+    clinician.username = "dr-lee-smith"
+    clinician.save()
+    event = AuditEvent.objects.filter(action="user_changed").order_by("-id").first()
+    assert event.detail["target"] == "user dr-lee-smith"
+    assert event.detail["renamed_from"] == "dr-lee"
+
+
+def test_renaming_a_group_keeps_the_old_name(clinician):
+    group = Group.objects.create(name="Ward 5")
+    group.name = "Ward 6"
+    group.save()
+    event = AuditEvent.objects.filter(action="user_changed").order_by("-id").first()
+    assert event.detail["renamed_from"] == "Ward 5"
+
+
+def test_a_save_without_a_rename_says_none(clinician):
+    clinician.is_active = False
+    clinician.save()
+    event = AuditEvent.objects.filter(action="user_changed").order_by("-id").first()
+    assert "renamed_from" not in event.detail
