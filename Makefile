@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run serve test test-postgres lint format screenshots bench
+.PHONY: run serve test test-postgres lint format screenshots bench bench-scale-out
 
 BIND ?= 127.0.0.1:8000
 WORKERS ?= 3
@@ -11,6 +11,9 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tace_ci
 ROWS ?= 100000
 DURATION ?= 20
 BENCH_ARGS ?=
+# make bench-scale-out (and make bench, when set): an empty PostgreSQL database to fill.
+BENCH_DATABASE_URL ?=
+SCALE_OUT_ROWS ?= 10000
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -88,3 +91,13 @@ screenshots: $(VENV)/.installed-dev
 ## load each page with locust, time recommend --jsonl, print the figures (see docs/benchmarks.md)
 bench: $(VENV)/.installed-bench
 	$(PY) bench/run.py --rows $(ROWS) --duration $(DURATION) $(BENCH_ARGS)
+	@if [ -n "$(BENCH_DATABASE_URL)" ]; then $(MAKE) --no-print-directory bench-scale-out; \
+	else echo "bench-scale-out skipped: set BENCH_DATABASE_URL to an empty PostgreSQL database."; fi
+
+## make bench-scale-out: three app servers of 3 workers on one PostgreSQL database
+## (BENCH_DATABASE_URL, empty), 24 users on audited pages and unaudited ones
+bench-scale-out: $(VENV)/.installed-bench
+	@test -n "$(BENCH_DATABASE_URL)" || { echo "Set BENCH_DATABASE_URL to an empty PostgreSQL database." >&2; exit 1; }
+	$(PY) bench/run.py --rows $(SCALE_OUT_ROWS) --duration $(DURATION) --servers 3 --workers 3 \
+		--users 24 --pages "no match,list,detail,history,patient" --lines 0 \
+		--database-url $(BENCH_DATABASE_URL)
