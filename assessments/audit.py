@@ -246,11 +246,22 @@ def first_broken_link(checkpoints: dict[int, str] | None = None) -> tuple[str, s
     checkpoints = dict(checkpoints or {})
     expected_prev = AuditEvent.GENESIS
     seals = {}
+    # Events before the first chain_keyed event (migration 0009) were written unkeyed;
+    # that event is keyed and follows them, so none of them can change unseen.
+    keyed_from = (
+        AuditEvent.objects.filter(action=AuditEvent.Action.CHAIN_KEYED).order_by("id").first()
+    )
+    if keyed_from is not None and not hmac.compare_digest(
+        keyed_from.compute_hash(), keyed_from.hash
+    ):
+        return f"event {keyed_from.id}", "it was changed after it was written, or forged"
     for event in AuditEvent.objects.order_by("id").iterator():
         where = f"event {event.id}"
         if event.prev_hash != expected_prev:
             return where, "it does not follow the event before it (one was removed or inserted)"
-        if not hmac.compare_digest(event.compute_hash(), event.hash):
+        legacy = keyed_from is not None and event.id < keyed_from.id
+        expected = event.compute_legacy_hash() if legacy else event.compute_hash()
+        if not hmac.compare_digest(expected, event.hash):
             return where, "it was changed after it was written, or forged"
         if event.id in checkpoints and checkpoints.pop(event.id) != event.hash:
             return where, "it is not the event its checkpoint recorded"

@@ -339,6 +339,7 @@ class AuditEvent(models.Model):
         PERMISSION_DENIED = "permission_denied", "Refused: no permission"
         USER_CHANGED = "user_changed", "User or group changed"
         RECORD_CHANGED = "record_changed", "Clinical record changed"
+        CHAIN_KEYED = "chain_keyed", "Audit chain keyed"
 
     GENESIS = "0" * 64
 
@@ -377,8 +378,8 @@ class AuditEvent(models.Model):
     def __str__(self):
         return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.username} {self.action}"
 
-    def compute_hash(self) -> str:
-        payload = json.dumps(
+    def _payload(self) -> bytes:
+        return json.dumps(
             [
                 self.prev_hash,
                 self.timestamp.astimezone(UTC).isoformat(),
@@ -393,7 +394,14 @@ class AuditEvent(models.Model):
             ],
             sort_keys=True,
             separators=(",", ":"),
-        )
+        ).encode()
+
+    def compute_hash(self) -> str:
         # Keyed: without DJANGO_AUDIT_KEY, which is never in the database, nobody
         # can compute a hash that verifies, so nobody can forge or rechain events.
-        return hmac.new(settings.AUDIT_KEY.encode(), payload.encode(), hashlib.sha256).hexdigest()
+        return hmac.new(settings.AUDIT_KEY.encode(), self._payload(), hashlib.sha256).hexdigest()
+
+    def compute_legacy_hash(self) -> str:
+        """The unkeyed SHA-256 of the events written before the chain was keyed; the
+        chain_keyed event (migration 0009) that follows them is keyed, and anchors them."""
+        return hashlib.sha256(self._payload()).hexdigest()
