@@ -12,6 +12,8 @@ import threading
 import pytest
 from django.conf import settings
 from django.db import connection, connections
+from django.test import Client
+from django.urls import reverse
 
 from assessments.audit import first_broken_link, log_event
 from assessments.models import AuditEvent
@@ -90,4 +92,41 @@ def test_concurrent_writers_all_succeed_and_the_chain_holds():
     names = set(AuditEvent.objects.filter(action="login_failed").values_list("username", flat=True))
     assert names == {f"writer-{w}-{n}" for w in range(WRITERS) for n in range(EVENTS)}
     assert AuditEvent.objects.count() == before + WRITERS * EVENTS
+    assert first_broken_link() is None
+
+
+def test_a_burst_of_failed_logins_loses_no_event(django_user_model):
+    """Each client sees 200 four times, then 429; the log has every attempt and lockout."""
+    clients = 6
+    for number in range(clients):
+        django_user_model.objects.create_user(f"burst-{number}", password="a-long-test-password")
+    barrier = threading.Barrier(clients)
+    statuses, errors = {}, []
+
+    def client_(number):
+        try:
+            client = Client(REMOTE_ADDR=f"10.0.0.{number + 1}")
+            barrier.wait()
+            statuses[number] = [
+                client.post(
+                    reverse("login"), {"username": f"burst-{number}", "password": "wrong"}
+                ).status_code
+                for _ in range(6)
+            ]
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(repr(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=client_, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert statuses == {n: [200, 200, 200, 200, 429, 429] for n in range(clients)}
+    for number in range(clients):
+        mine = AuditEvent.objects.filter(username=f"burst-{number}")
+        assert mine.filter(action="login_failed").count() == 6  # one per attempt
+        assert mine.filter(action="locked_out").count() == 2
     assert first_broken_link() is None
