@@ -2,17 +2,18 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run serve test test-postgres lint format screenshots bench messages
+.PHONY: run serve test test-postgres lint format screenshots bench bench-scale-out messages
 
 BIND ?= 127.0.0.1:8000
 WORKERS ?= 3
-# Addresses whose X-Forwarded-* headers gunicorn trusts: the TLS proxy's only.
-FORWARDED_ALLOW_IPS ?= 127.0.0.1,::1
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tace_ci
 # make bench: assessments to seed, seconds of load per page, more options for bench/run.py.
 ROWS ?= 100000
 DURATION ?= 20
 BENCH_ARGS ?=
+# make bench-scale-out (and make bench, when set): an empty PostgreSQL database to fill.
+BENCH_DATABASE_URL ?=
+SCALE_OUT_ROWS ?= 10000
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -54,19 +55,24 @@ serve: export DJANGO_DEBUG = 0
 serve: export DJANGO_HTTPS ?= 0
 serve: export DATABASE_URL ?= sqlite:///$(CURDIR)/db.sqlite3
 serve: export DJANGO_ALLOWED_HOSTS ?= 127.0.0.1,localhost
+# The TLS proxy's addresses, none by default: gunicorn trusts X-Forwarded-* headers and
+# the app X-Forwarded-For only on a connection from one of them.
+serve: export DJANGO_TRUSTED_PROXIES ?=
 serve: $(VENV)/.installed $(CATALOGUES)
 	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve: DJANGO_SECRET_KEY is not set." \
 		"Make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'" >&2; exit 1; }
+	@test -n "$$DJANGO_AUDIT_KEY" || { echo "make serve: DJANGO_AUDIT_KEY is not set." \
+		"Make another one the same way (it must differ from the secret key)." >&2; exit 1; }
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py create_first_admin
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	@if [ "$$DJANGO_HTTPS" = 0 ]; then \
 		echo "Serving http://$(BIND) with DJANGO_HTTPS=0: plain HTTP, for loopback only."; \
 	else \
-		echo "Serving $(BIND) for a TLS proxy at $(FORWARDED_ALLOW_IPS) (DJANGO_HTTPS=$$DJANGO_HTTPS)."; \
+		echo "Serving $(BIND) for a TLS proxy at $${DJANGO_TRUSTED_PROXIES:-(none set)} (DJANGO_HTTPS=$$DJANGO_HTTPS)."; \
 	fi
 	exec $(VENV)/bin/gunicorn tace_site.wsgi --bind $(BIND) --workers $(WORKERS) \
-		--forwarded-allow-ips "$(FORWARDED_ALLOW_IPS)" --no-control-socket
+		--forwarded-allow-ips "$$DJANGO_TRUSTED_PROXIES" --no-control-socket
 
 # The browser tests drive Debian's Chromium (Playwright downloads no browser here).
 CHROMIUM := /usr/bin/chromium
@@ -98,3 +104,13 @@ screenshots: $(VENV)/.installed-dev $(CATALOGUES)
 ## load each page with locust, time recommend --jsonl, print the figures (see docs/benchmarks.md)
 bench: $(VENV)/.installed-bench $(CATALOGUES)
 	$(PY) bench/run.py --rows $(ROWS) --duration $(DURATION) $(BENCH_ARGS)
+	@if [ -n "$(BENCH_DATABASE_URL)" ]; then $(MAKE) --no-print-directory bench-scale-out; \
+	else echo "bench-scale-out skipped: set BENCH_DATABASE_URL to an empty PostgreSQL database."; fi
+
+## make bench-scale-out: three app servers of 3 workers on one PostgreSQL database
+## (BENCH_DATABASE_URL, empty), 24 users on audited pages and unaudited ones
+bench-scale-out: $(VENV)/.installed-bench $(CATALOGUES)
+	@test -n "$(BENCH_DATABASE_URL)" || { echo "Set BENCH_DATABASE_URL to an empty PostgreSQL database." >&2; exit 1; }
+	$(PY) bench/run.py --rows $(SCALE_OUT_ROWS) --duration $(DURATION) --servers 3 --workers 3 \
+		--users 24 --pages "no match,list,detail,history,patient" --lines 0 \
+		--database-url $(BENCH_DATABASE_URL)

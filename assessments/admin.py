@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseNotAllowed
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import audit, rules
@@ -19,8 +19,18 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyHistoryAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+    """History to read. simple-history's form view saves any POST whatever the
+    permissions and SIMPLE_HISTORY_REVERT_DISABLED: it answers GET only, for everybody."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
 @admin.register(Patient)
-class PatientAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+class PatientAdmin(ReadOnlyHistoryAdmin):
     list_display = ["mrn", "created_at"]
     search_fields = ["mrn"]
 
@@ -82,7 +92,7 @@ class RulesetFilter(admin.SimpleListFilter):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+class AssessmentAdmin(ReadOnlyHistoryAdmin):
     list_display = [
         "id",
         "patient",

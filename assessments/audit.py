@@ -1,20 +1,25 @@
 """The audit trail: append-only events with a hash chain, and what feeds them."""
 
 import csv
+import hashlib
+import hmac
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db import IntegrityError, transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
-from simple_history.signals import pre_create_historical_record
+from simple_history.signals import post_create_historical_record, pre_create_historical_record
 
 from tace_site import proxy
 
-from .models import AuditEvent, HistoryAction
+from .models import Assessment, AuditEvent, HistoryAction, Patient
 
 # Tables nobody may UPDATE or DELETE, administrators included.
 APPEND_ONLY_TABLES = [
@@ -22,12 +27,21 @@ APPEND_ONLY_TABLES = [
     "assessments_historicalassessment",
     "assessments_historicalpatient",
 ]
+# Tables whose rows are voided, never deleted (migration 0008).
+NEVER_DELETED_TABLES = ["assessments_assessment", "assessments_patient"]
 
 _SQLITE_TRIGGERS = [
-    f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb} BEFORE {verb.upper()} ON {table} "
-    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-    for table in APPEND_ONLY_TABLES
-    for verb in ("update", "delete")
+    *(
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb} BEFORE {verb.upper()} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+        for table in APPEND_ONLY_TABLES
+        for verb in ("update", "delete")
+    ),
+    *(
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} rows are voided, never deleted'); END"
+        for table in NEVER_DELETED_TABLES
+    ),
 ]
 _POSTGRES_TRIGGERS = [
     """CREATE OR REPLACE FUNCTION refuse_audit_change() RETURNS trigger AS $$
@@ -37,11 +51,21 @@ _POSTGRES_TRIGGERS = [
         "FOR EACH ROW EXECUTE FUNCTION refuse_audit_change()"
         for table in APPEND_ONLY_TABLES
     ),
+    """CREATE OR REPLACE FUNCTION refuse_record_delete() RETURNS trigger AS $$
+    BEGIN RAISE EXCEPTION '% rows are voided, never deleted', TG_TABLE_NAME; END;
+    $$ LANGUAGE plpgsql""",
+    *(
+        f"CREATE OR REPLACE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_record_delete()"
+        for table in NEVER_DELETED_TABLES
+    ),
 ]
 
 
 def install_append_only_triggers(connection) -> None:
-    """Refuse UPDATE and DELETE on the audit tables, below the application."""
+    """Refuse UPDATE and DELETE on the audit tables and DELETE on the records, below
+    the application. After migrations too: SQLite drops a table's triggers when a
+    schema change rebuilds it."""
     statements = {"sqlite": _SQLITE_TRIGGERS, "postgresql": _POSTGRES_TRIGGERS}
     with connection.cursor() as cursor:
         for statement in statements.get(connection.vendor, []):
@@ -57,11 +81,32 @@ def drop_append_only_triggers(connection) -> None:
                 cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
             elif connection.vendor == "postgresql":
                 cursor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+        for table in NEVER_DELETED_TABLES:
+            if connection.vendor == "sqlite":
+                cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+            elif connection.vendor == "postgresql":
+                cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete ON {table}")
 
 
 def client_ip(request) -> str | None:
     """The client's address as the login throttle sees it (behind the proxy too)."""
     return proxy.client_ip(request) if request is not None else None
+
+
+# Any fixed number: the advisory lock that lets one writer at a time append on PostgreSQL.
+CHAIN_LOCK_ID = 0x7ACE_A0D1
+
+
+def _wait_for_the_chain_head(connection) -> None:
+    """Hold the chain for the rest of the transaction: writers append one after another.
+
+    PostgreSQL: a transaction-level advisory lock, released at commit or rollback.
+    SQLite: nothing to do, every transaction is IMMEDIATE (settings.py) and so
+    already holds the database's write lock from its BEGIN.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_ID])
 
 
 def log_event(
@@ -74,7 +119,7 @@ def log_event(
     patient=None,
     detail: dict | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain."""
+    """Append one event to the chain; concurrent writers wait their turn, none fails."""
     if user is None and request is not None and request.user.is_authenticated:
         user = request.user
     event = AuditEvent(
@@ -87,44 +132,170 @@ def log_event(
         client_ip=client_ip(request),
         detail=detail or {},
     )
-    # prev_hash is unique: if another writer took our predecessor first, the
-    # insert fails and we chain onto the new last event instead.
-    for attempt in range(5):
-        try:
-            with transaction.atomic():
-                last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-                event.pk = None
-                event.timestamp = timezone.now()
-                event.prev_hash = last or AuditEvent.GENESIS
-                event.hash = event.compute_hash()
-                event.save(force_insert=True)
-                return event
-        except IntegrityError:
-            if attempt == 4:
-                raise
-    raise AssertionError("unreachable")
+    with transaction.atomic():
+        _wait_for_the_chain_head(transaction.get_connection())
+        last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+        event.timestamp = timezone.now()
+        event.prev_hash = last or AuditEvent.GENESIS
+        event.hash = event.compute_hash()
+        event.save(force_insert=True)
+    return event
 
 
-def first_broken_link() -> tuple[int, str] | None:
-    """Walk the chain; return (event id, what is wrong) at the first break."""
+# The clinical record: each history row sealed into the chain.
+
+HISTORY_MODELS = {"historicalassessment": Assessment, "historicalpatient": Patient}
+
+
+def _plain(value):
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date | Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} in a history row")
+
+
+def row_digest(values: dict) -> str:
+    """SHA-256 of a row as the database returns it (its column values by attname)."""
+    payload = json.dumps(values, sort_keys=True, default=_plain, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _stored(model, pk) -> dict:
+    return model.objects.filter(pk=pk).values().get()
+
+
+def seal_history_row(sender, instance, history_instance, **kwargs):
+    """The history row as stored, digested into a record_changed event in the chain."""
+    history_model = type(history_instance)
+    row = _stored(history_model, history_instance.pk)
+    log_event(
+        action=AuditEvent.Action.RECORD_CHANGED,
+        request=_acting_request(),
+        user=history_instance.history_user,
+        obj=history_instance,
+        patient=instance if isinstance(instance, Patient) else instance.patient,
+        detail={"action": history_instance.action, "digest": row_digest(row)},
+    )
+
+
+def _check_history(seals: dict) -> list[tuple[int | None, str, str]]:
+    """Every history row sealed and unchanged; every record equal to its newest version.
+
+    seals: (history model name, history id) -> (event id, digest), from the chain.
+    Returns the problems as (event id or None, where, what).
+    """
+    problems = []
+    for name, model in HISTORY_MODELS.items():
+        history_model = model.history.model
+        fields = [field.attname for field in model._meta.concrete_fields]
+        newest = {}
+        for row in history_model.objects.order_by("history_id").values().iterator():
+            key = (name, str(row["history_id"]))
+            event_id, digest = seals.pop(key, (None, None))
+            if event_id is None:
+                problems.append(
+                    (
+                        None,
+                        f"{name} {row['history_id']}",
+                        "it is sealed by no event (written behind the app)",
+                    )
+                )
+            elif digest != row_digest(row):
+                problems.append(
+                    (
+                        event_id,
+                        f"event {event_id}",
+                        f"the {name} {row['history_id']} it seals was changed",
+                    )
+                )
+            # Only the digest of the newest version: the record's fields, as its row has them.
+            newest[row["id"]] = row_digest({field: row[field] for field in fields})
+        label = model._meta.model_name
+        for row in model.objects.order_by("pk").values(*fields).iterator():
+            if row_digest(row) != newest.get(row["id"]):
+                problems.append(
+                    (
+                        None,
+                        f"{label} {row['id']}",
+                        "it differs from its newest history row (changed behind the app)",
+                    )
+                )
+    for (name, history_id), (event_id, _) in seals.items():
+        if name in HISTORY_MODELS:
+            problems.append(
+                (event_id, f"event {event_id}", f"the {name} {history_id} it seals is missing")
+            )
+    return problems
+
+
+def read_checkpoints(path) -> dict[int, str]:
+    """The checkpoints audit_checkpoint wrote: event id -> hash."""
+    checkpoints = {}
+    with open(path) as lines:
+        for line in lines:
+            if line.strip():
+                event_id, event_hash, *_ = line.split()
+                checkpoints[int(event_id)] = event_hash
+    return checkpoints
+
+
+def first_broken_link(checkpoints: dict[int, str] | None = None) -> tuple[str, str] | None:
+    """Walk the chain and the clinical history; return (where, what is wrong) at the first
+    break: in the chain's order, then history rows no event seals, then records."""
+    checkpoints = dict(checkpoints or {})
     expected_prev = AuditEvent.GENESIS
+    seals = {}
+    # Events before the first chain_keyed event (migration 0009) were written unkeyed;
+    # that event is keyed and follows them, so none of them can change unseen.
+    keyed_from = (
+        AuditEvent.objects.filter(action=AuditEvent.Action.CHAIN_KEYED).order_by("id").first()
+    )
+    if keyed_from is not None and not hmac.compare_digest(
+        keyed_from.compute_hash(), keyed_from.hash
+    ):
+        return f"event {keyed_from.id}", "it was changed after it was written, or forged"
     for event in AuditEvent.objects.order_by("id").iterator():
+        where = f"event {event.id}"
         if event.prev_hash != expected_prev:
-            return event.id, "does not follow the event before it (one was removed or inserted)"
-        if event.compute_hash() != event.hash:
-            return event.id, "was changed after it was written"
+            return where, "it does not follow the event before it (one was removed or inserted)"
+        legacy = keyed_from is not None and event.id < keyed_from.id
+        expected = event.compute_legacy_hash() if legacy else event.compute_hash()
+        if not hmac.compare_digest(expected, event.hash):
+            return where, "it was changed after it was written, or forged"
+        if event.id in checkpoints and checkpoints.pop(event.id) != event.hash:
+            return where, "it is not the event its checkpoint recorded"
+        if event.action == AuditEvent.Action.RECORD_CHANGED:
+            key = (event.object_type, event.object_id)
+            if key in seals:
+                return where, f"it seals {event.object_type} {event.object_id} a second time"
+            seals[key] = (event.id, event.detail.get("digest"))
         expected_prev = event.hash
+    if checkpoints:
+        missing = min(checkpoints)
+        return f"event {missing}", "it is in a checkpoint but no longer in the chain (cut short)"
+    problems = _check_history(seals)
+    if problems:
+        _, where, what = min(problems, key=lambda p: (p[0] is None, p[0] or 0))
+        return where, what
     return None
+
+
+# A spreadsheet may read a cell starting with one of these as a formula, or split
+# the cell there (";" and "," are separators in some locales), spaces before it aside.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", ";", ",")
 
 
 def csv_safe(value) -> str:
     """Keep a spreadsheet from running a cell as a formula."""
     text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return "'" + text if text.lstrip(" ").startswith(FORMULA_STARTS) else text
 
 
 def write_csv(response, header: list[str], rows) -> None:
-    writer = csv.writer(response)
+    # Every cell quoted: a spreadsheet that splits on another separator than ","
+    # still sees one cell, and its start is what csv_safe made safe.
+    writer = csv.writer(response, quoting=csv.QUOTE_ALL)
     writer.writerow(header)
     for row in rows:
         writer.writerow([csv_safe(value) for value in row])
@@ -169,6 +340,20 @@ def _acting_request():
     return getattr(HistoricalRecords.context, "request", None)
 
 
+def remember_account_name(sender, instance, update_fields=None, **kwargs):
+    """Before a save: the name as it was, for the event if the save renames."""
+    if instance.pk is not None and not (update_fields and set(update_fields) <= {"last_login"}):
+        instance._audit_old_name = (
+            sender.objects.filter(pk=instance.pk)
+            .values_list(_name_field(sender), flat=True)
+            .first()
+        )
+
+
+def _name_field(model) -> str:
+    return model.USERNAME_FIELD if model is get_user_model() else "name"
+
+
 def on_account_saved(sender, instance, created, update_fields=None, **kwargs):
     if update_fields is not None and set(update_fields) <= {"last_login"}:
         return
@@ -176,6 +361,9 @@ def on_account_saved(sender, instance, created, update_fields=None, **kwargs):
         "target": f"{sender._meta.model_name} {instance}",
         "change": "created" if created else "changed",
     }
+    old_name = getattr(instance, "_audit_old_name", None)
+    if old_name is not None and old_name != getattr(instance, _name_field(sender)):
+        detail["renamed_from"] = old_name
     if sender is get_user_model():
         detail.update(
             is_active=instance.is_active,
@@ -211,11 +399,13 @@ def on_membership_changed(sender, instance, action, model, pk_set, **kwargs):
 def connect_signals() -> None:
     User = get_user_model()
     pre_create_historical_record.connect(set_history_action, dispatch_uid="history_action")
+    post_create_historical_record.connect(seal_history_row, dispatch_uid="history_seal")
     user_logged_in.connect(on_login, dispatch_uid="audit_login")
     user_logged_out.connect(on_logout, dispatch_uid="audit_logout")
     user_login_failed.connect(on_login_failed, dispatch_uid="audit_login_failed")
     user_locked_out.connect(on_locked_out, dispatch_uid="audit_locked_out")
     for model in (User, Group):
+        pre_save.connect(remember_account_name, sender=model, dispatch_uid=f"audit_pre_{model}")
         post_save.connect(on_account_saved, sender=model, dispatch_uid=f"audit_save_{model}")
         post_delete.connect(on_account_deleted, sender=model, dispatch_uid=f"audit_del_{model}")
     for through in (User.groups.through, User.user_permissions.through, Group.permissions.through):

@@ -1,4 +1,5 @@
 import hashlib
+import hmac
 import json
 from datetime import UTC
 
@@ -350,7 +351,11 @@ class Assessment(models.Model):
 
 
 class AuditEvent(models.Model):
-    """An append-only, hash-chained record of what history tables do not capture."""
+    """An append-only chain of events, each an HMAC over the one before.
+
+    Besides logins, views, exports and refusals, each history row of a patient or
+    an assessment is sealed into the chain by a record_changed event that carries
+    the row's digest (audit.row_digest)."""
 
     class Action(models.TextChoices):
         LOGIN = "login", "Logged in"
@@ -363,6 +368,8 @@ class AuditEvent(models.Model):
         EXPORT = "export", "Exported"
         PERMISSION_DENIED = "permission_denied", "Refused: no permission"
         USER_CHANGED = "user_changed", "User or group changed"
+        RECORD_CHANGED = "record_changed", "Clinical record changed"
+        CHAIN_KEYED = "chain_keyed", "Audit chain keyed"
 
     GENESIS = "0" * 64
 
@@ -401,8 +408,8 @@ class AuditEvent(models.Model):
     def __str__(self):
         return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.username} {self.action}"
 
-    def compute_hash(self) -> str:
-        payload = json.dumps(
+    def _payload(self) -> bytes:
+        return json.dumps(
             [
                 self.prev_hash,
                 self.timestamp.astimezone(UTC).isoformat(),
@@ -417,5 +424,14 @@ class AuditEvent(models.Model):
             ],
             sort_keys=True,
             separators=(",", ":"),
-        )
-        return hashlib.sha256(payload.encode()).hexdigest()
+        ).encode()
+
+    def compute_hash(self) -> str:
+        # Keyed: without DJANGO_AUDIT_KEY, which is never in the database, nobody
+        # can compute a hash that verifies, so nobody can forge or rechain events.
+        return hmac.new(settings.AUDIT_KEY.encode(), self._payload(), hashlib.sha256).hexdigest()
+
+    def compute_legacy_hash(self) -> str:
+        """The unkeyed SHA-256 of the events written before the chain was keyed; the
+        chain_keyed event (migration 0009) that follows them is keyed, and anchors them."""
+        return hashlib.sha256(self._payload()).hexdigest()

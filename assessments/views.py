@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import audit, queries, rules, services, wording
+from . import audit, lockout, queries, rules, services, wording
 from .forms import (
     AMEND_FORMS,
     AssessmentForm,
@@ -292,6 +292,7 @@ def assessment_sign(request, pk):
         initial={"version": assessment.version},
     )
     if form.is_valid():
+        lockout.reset(request)
         try:
             services.sign_assessment(
                 assessment=assessment, user=request.user, version=form.cleaned_data["version"]
@@ -301,8 +302,16 @@ def assessment_sign(request, pk):
         else:
             messages.success(request, "Assessment signed as reviewed and approved.")
             return redirect(assessment)
+    elif lockout.end_session_if_locked(request):
+        return redirect("login")  # AxesMiddleware answers with the lockout page
     return render(
-        request, "assessments/assessment_sign.html", {"form": form, "assessment": assessment}
+        request,
+        "assessments/assessment_sign.html",
+        {
+            "form": form,
+            "assessment": assessment,
+            "last_attempt": form.is_bound and lockout.one_attempt_left(request),
+        },
     )
 
 

@@ -34,10 +34,23 @@ def random_mrn() -> str:
     return f"DEMO-{random.randrange(max(ROWS // 2, 1)):05d}"
 
 
+# Several app servers (bench/run.py --servers): each user talks to one, in turn, as
+# behind a load balancer.
+HOSTS = [host for host in os.environ.get("BENCH_HOSTS", "").split(",") if host]
+users_made = 0
+
+
 class BenchUser(FastHttpUser):
     abstract = True
     wait_time = constant(0)  # back to back: 10 users keep 10 requests in flight
     username = ""
+
+    def __init__(self, environment):
+        global users_made
+        if HOSTS:
+            self.host = HOSTS[users_made % len(HOSTS)]
+            users_made += 1
+        super().__init__(environment)
 
     def on_start(self):
         if self.username:

@@ -179,9 +179,17 @@ def load(page: str, user_class: str, args, env: dict, port: int, folder: Path) -
         row = next((r for r in csv.DictReader(stats) if r["Name"] == page), None)
     if row is None:
         raise SystemExit(f"No request of {page!r} was made: see the locust log.")
+    with open(f"{prefix}_failures.csv", newline="") as failures:
+        # The locustfile's failure message starts with the status code.
+        server_errors = sum(
+            int(r["Occurrences"])
+            for r in csv.DictReader(failures)
+            if r["Name"] == page and r["Error"].lstrip("'\"").startswith("5")
+        )
     return {
         "requests": int(row["Request Count"]),
         "failures": int(row["Failure Count"]),
+        "5xx": server_errors,
         "rps": float(row["Requests/s"]),
         "p50": float(row["50%"]),
         "p95": float(row["95%"]),
@@ -250,14 +258,14 @@ def table(results: dict) -> str:
     base = baseline(results)
     lines = [
         "| page | requests/s | × baseline | p50 ms | p95 ms | p99 ms | p95 × baseline "
-        "| requests | failures | load average |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| requests | failures | 5xx | load average |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for page, r in results.items():
         lines.append(
             f"| {page} | {r['rps']:.1f} | {r['rps'] / base['rps']:.2f} | {r['p50']:.0f} "
             f"| {r['p95']:.0f} | {r['p99']:.0f} | {r['p95'] / max(base['p95'], 1):.1f} "
-            f"| {r['requests']} | {r['failures']} | {r['load']:.1f} |"
+            f"| {r['requests']} | {r['failures']} | {r['5xx']} | {r['load']:.1f} |"
         )
     return "\n".join(lines)
 
@@ -305,7 +313,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000, help="assessments to seed")
     parser.add_argument("--duration", type=int, default=20, help="seconds of load per page")
     parser.add_argument("--users", type=int, default=10, help="concurrent locust users")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers per server")
+    parser.add_argument(
+        "--servers",
+        type=int,
+        default=1,
+        help="app servers on one database, each user talking to one of them (needs "
+        "--database-url with more than one)",
+    )
     parser.add_argument(
         "--pages",
         default=",".join(p for p, _, _ in PAGES),
@@ -322,6 +337,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.seeded and not (args.database_url and os.environ.get("SEED_DEMO_PASSWORD")):
         parser.error("--seeded needs --database-url and SEED_DEMO_PASSWORD")
+    if args.servers > 1 and not args.database_url:
+        parser.error("--servers needs --database-url: servers share one database")
     wanted = {"baseline", *args.pages.split(",")}
     unknown = wanted - {p for p, _, _ in PAGES}
     if unknown:
@@ -335,6 +352,7 @@ def main() -> None:
             **os.environ,
             "DATABASE_URL": args.database_url or f"sqlite:///{folder / 'db.sqlite3'}",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "DJANGO_AUDIT_KEY": secrets.token_urlsafe(32),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "DJANGO_HTTPS": "0",
             "DJANGO_DEBUG": "0",
@@ -343,30 +361,46 @@ def main() -> None:
         if not args.seeded:
             seed(args.rows, env, folder / "setup.log")
 
-        port = free_port()
-        server = start_server(env, port, args.workers, folder / "server.log")
+        ports, servers = [], []
         results = {}
         try:
+            for number in range(args.servers):
+                ports.append(free_port())
+                log_file = folder / f"server-{number}.log"
+                servers.append(start_server(env, ports[-1], args.workers, log_file))
+            env["BENCH_HOSTS"] = ",".join(f"http://127.0.0.1:{port}" for port in ports)
             log(
-                f"Serving on 127.0.0.1:{port} with {args.workers} workers; "
-                f"{args.users} users, {args.duration} s a page."
+                f"Serving on 127.0.0.1:{','.join(map(str, ports))}, {args.servers} server(s) "
+                f"of {args.workers} workers; {args.users} users, {args.duration} s a page."
             )
             # The baseline first and last: how much the machine drifted in between.
             phases = [(p, c) for p, c, _ in PAGES if p in wanted] + [("baseline", "Anonymous")]
             for number, (page, user_class) in enumerate(phases):
                 label = AGAIN if number and page == "baseline" else page
-                results[label] = load(page, user_class, args, env, port, folder)
+                results[label] = load(page, user_class, args, env, ports[0], folder)
                 log(
                     f"  {label}: {results[label]['rps']:.1f} requests/s, "
-                    f"p95 {results[label]['p95']:.0f} ms, load average {results[label]['load']:.1f}"
+                    f"p95 {results[label]['p95']:.0f} ms, {results[label]['5xx']} 5xx, "
+                    f"load average {results[label]['load']:.1f}"
                 )
         finally:
-            stop_server(server)
+            for server in servers:
+                stop_server(server)
+        if not args.seeded:  # a fresh database: its chain must hold after the load
+            verify = run(
+                [PYTHON, "manage.py", "verify_audit"],
+                env,
+                folder / "setup.log",
+                3600,
+                stdout=subprocess.PIPE,
+            )
+            log(f"verify_audit: {verify.stdout.decode().strip()}")
         recommend = time_recommend(args.lines, env, folder) if args.lines else None
 
     log(
         f"\n{args.rows:,} assessments; {args.users} users back to back, {args.duration} s a "
-        f"page; gunicorn with {args.workers} workers; SQLite unless a database URL was given.\n"
+        f"page; {args.servers} gunicorn server(s) of {args.workers} workers; SQLite unless a "
+        "database URL was given.\n"
     )
     log(table(results))
     log(

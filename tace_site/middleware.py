@@ -3,6 +3,8 @@ import time
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponseBadRequest
+from django.utils.cache import add_never_cache_headers
 
 STARTED_AT = "session_started_at"
 ACTIVE_AT = "session_active_at"
@@ -46,3 +48,41 @@ class SessionTimeoutMiddleware:
                 session[LOGGED_OUT_BECAUSE] = f"You were logged out {reason}. Please log in again."
                 return redirect_to_login(request.get_full_path())
         return self.get_response(request)
+
+
+class Utf8FormsMiddleware:
+    """Refuse a body declared in another charset than UTF-8, before anything reads it.
+
+    Django raises BadRequest for such a form only when request.POST is first read
+    (by the CSRF check), and leaves the body unparsed: its 400 handler, which runs
+    the CSRF check again, then fails a second time and the client gets a 500 with
+    a traceback in the log. Refused here, the client gets a plain 400.
+    """
+
+    ALLOWED = {"utf-8", "utf8", "us-ascii", "ascii"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        charset = request.content_params.get("charset", "utf-8").strip().lower()
+        if request.method == "POST" and charset not in self.ALLOWED:
+            return HttpResponseBadRequest("Send form data as UTF-8.", content_type="text/plain")
+        return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Nothing a logged-in user is shown is kept by a browser or a cache.
+
+    Every page behind the login may show patient data (lists, details, exports, the
+    preview): on a shared ward computer, the back button after logout must not.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            add_never_cache_headers(response)
+        return response

@@ -1,21 +1,41 @@
 """The client's address behind the hospital's reverse proxies."""
 
 import ipaddress
+from functools import cache
 
 from django.conf import settings
 
 
-def client_ip(request) -> str | None:
-    """REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies the address the outermost
-    one saw: each proxy appends to X-Forwarded-For, so it is that many entries from
-    the right; whatever a client wrote itself stands further left and is ignored."""
-    address = request.META.get("REMOTE_ADDR")
-    if count := settings.TRUSTED_PROXY_COUNT:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-        hops = [hop.strip() for hop in forwarded if hop.strip()]
-        if len(hops) >= count:
-            address = hops[-count]
+@cache
+def _networks(proxies: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
+
+
+def _is_proxy(address) -> bool:
+    return any(address in network for network in _networks(tuple(settings.TRUSTED_PROXIES)))
+
+
+def _address(text: str | None):
     try:
-        return str(ipaddress.ip_address(address))
+        return ipaddress.ip_address((text or "").strip())
     except ValueError:
         return None
+
+
+def client_ip(request) -> str | None:
+    """The connecting address, unless it is one of TRUSTED_PROXIES: then the nearest
+    address in X-Forwarded-For that is not a proxy. Each proxy appends the address it
+    saw, so whatever a client wrote itself stands further left and is never reached;
+    a client talking to the app directly is not a proxy and its header is ignored."""
+    peer = _address(request.META.get("REMOTE_ADDR"))
+    if peer is None or not _is_proxy(peer):
+        return str(peer) if peer is not None else None
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    address = peer
+    for hop in reversed([hop for hop in forwarded if hop.strip()]):
+        address = _address(hop)
+        if address is None:
+            return None
+        if not _is_proxy(address):
+            break
+    return str(address)

@@ -1,6 +1,8 @@
 """Settings, all from the environment (see README.md, "Configuration")."""
 
+import ipaddress
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -38,12 +40,35 @@ def env_list(name: str) -> list[str]:
 
 DEBUG = env_bool("DJANGO_DEBUG")
 
+DEVELOPMENT_SECRET_KEY = "insecure-development-only-key"
+DEVELOPMENT_AUDIT_KEY = "insecure-development-only-audit-key"
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off.")
     # Only ever used with debug on, on a developer's machine.
-    SECRET_KEY = "insecure-development-only-key"
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
+elif not DEBUG and (
+    len(SECRET_KEY) < 50
+    or SECRET_KEY.startswith("django-insecure")
+    or SECRET_KEY in (DEVELOPMENT_SECRET_KEY, DEVELOPMENT_AUDIT_KEY)
+):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is too weak: at least 50 random characters, not a default. "
+        "Make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
+
+# The key of the audit chain's HMACs. Never in the database: someone who can write
+# to the database but does not hold it cannot forge or recompute the chain.
+AUDIT_KEY = os.environ.get("DJANGO_AUDIT_KEY", "")
+if not AUDIT_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("DJANGO_AUDIT_KEY is required when DJANGO_DEBUG is off.")
+    AUDIT_KEY = DEVELOPMENT_AUDIT_KEY
+elif not DEBUG and (len(AUDIT_KEY) < 32 or AUDIT_KEY == DEVELOPMENT_AUDIT_KEY):
+    raise ImproperlyConfigured("DJANGO_AUDIT_KEY is too weak: at least 32 random characters.")
+if AUDIT_KEY == SECRET_KEY:
+    raise ImproperlyConfigured("DJANGO_AUDIT_KEY must differ from DJANGO_SECRET_KEY.")
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS") or (["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
@@ -83,6 +108,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tace_site.middleware.Utf8FormsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -90,6 +116,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "tace_site.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "tace_site.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -133,10 +160,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several gunicorn workers write to one file: WAL lets readers run beside a writer,
     # IMMEDIATE takes the write lock at BEGIN so a waiting writer honours the timeout
     # instead of failing with "database is locked".
+    # Django's backend, creating the database file mode 600 (tace_site/sqlite/base.py).
+    DATABASES["default"]["ENGINE"] = "tace_site.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        # recursive_triggers: a REPLACE's implicit delete fires the DELETE triggers, so
+        # INSERT OR REPLACE cannot rewrite an audit or history row past them.
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA recursive_triggers=ON;"
+        ),
     }
     # The test database is a file too, not SQLite's shared in-memory one: the
     # browser tests' live server then has connections of its own, as workers do.
@@ -177,7 +210,27 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_SENSITIVE_PARAMETERS = ["password"]
 AXES_VERBOSE = False  # the audit log records failures and lockouts
 AXES_CLIENT_IP_CALLABLE = "tace_site.proxy.client_ip"
-TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_STR_CALLABLE = "tace_site.logs.axes_client"  # no typed username in the log
+# The reverse proxies' addresses (or networks): X-Forwarded-For is read only on a
+# request that comes from one of them. make serve gives gunicorn the same list.
+TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"DJANGO_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network."
+        ) from None
+if os.environ.get("DJANGO_TRUSTED_PROXY_COUNT"):
+    # A count trusted the header from any peer: refuse it rather than ignore it.
+    raise ImproperlyConfigured(
+        "DJANGO_TRUSTED_PROXY_COUNT is replaced by DJANGO_TRUSTED_PROXIES, the proxies' addresses."
+    )
+
+# The admin's address: another one than the default keeps it off scanners' lists.
+ADMIN_URL = os.environ.get("DJANGO_ADMIN_URL", "admin/")
+if not re.fullmatch(r"([A-Za-z0-9_-]+/)+", ADMIN_URL):
+    raise ImproperlyConfigured(f"DJANGO_ADMIN_URL must look like 'admin/', not {ADMIN_URL!r}.")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "assessments:list"
@@ -234,8 +287,11 @@ ADMINS = []
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"escape": {"()": "tace_site.logs.EscapeControlCharacters"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["escape"]}},
     "root": {"handlers": ["console"], "level": "INFO"},
+    # The audit log records failed logins and lockouts; axes' INFO lines add nothing.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # The audit trail: history is never reverted, only added to.

@@ -2,6 +2,7 @@ import io
 import os
 import shutil
 import sqlite3
+import stat
 import subprocess
 
 import psycopg
@@ -80,3 +81,15 @@ def test_backup_never_overwrites_a_file(tmp_path):
     with pytest.raises(CommandError, match="already exists"):
         call_command("backup", str(existing))
     assert existing.read_text() == "keep me"
+
+
+def test_a_backup_is_mode_600_whatever_the_umask(tmp_path, clinician):
+    record(clinician, mrn="BK-2")
+    path = tmp_path / "backup"
+    previous = os.umask(0)
+    try:
+        call_command("backup", str(path), stdout=io.StringIO())
+    finally:
+        os.umask(previous)
+    assert path.stat().st_size > 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -55,7 +55,7 @@ def test_the_lock_lifts_after_15_minutes(client, clinician):
 
 @pytest.fixture
 def behind_one_proxy(settings):
-    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXIES = ["192.0.2.1"]
 
 
 def test_behind_the_proxy_the_client_is_locked_not_the_proxy(behind_one_proxy, client, clinician):
@@ -80,9 +80,9 @@ def test_wrong_signing_passwords_count_towards_the_lockout(client, clinician):
     url = reverse("assessments:sign", args=[assessment.pk])
     for _ in range(5):
         client.post(url, {"password": "wrong-password", "version": 1})
-    # Locked: now even the right password signs nothing.
+    # Locked: logged out, and even the right password signs nothing.
     response = client.post(url, {"password": PASSWORD, "version": 1})
-    assert response.status_code in (200, 429)
+    assert response.status_code == 302
     assessment.refresh_from_db()
     assert assessment.status == "draft"
     assert AuditEvent.objects.filter(action="locked_out", username="dr-lee").exists()
@@ -91,20 +91,38 @@ def test_wrong_signing_passwords_count_towards_the_lockout(client, clinician):
 
 
 @pytest.mark.parametrize(
-    ("count", "forwarded", "expected"),
+    ("proxies", "peer", "forwarded", "expected"),
     [
-        (0, "203.0.113.5", "192.0.2.1"),  # no proxy trusted: the header is ignored
-        (1, "203.0.113.5", "203.0.113.5"),
-        (1, "198.51.100.9, 203.0.113.5", "203.0.113.5"),
-        (2, "198.51.100.9, 203.0.113.5, 10.1.1.1", "203.0.113.5"),
-        (2, "203.0.113.5", "192.0.2.1"),  # fewer hops than proxies: not through them
-        (1, "not-an-address", None),
-        (1, "", "192.0.2.1"),
+        ([], "192.0.2.1", "203.0.113.5", "192.0.2.1"),  # no proxy trusted: the header is ignored
+        (["192.0.2.1"], "192.0.2.1", "203.0.113.5", "203.0.113.5"),
+        (["192.0.2.1"], "192.0.2.1", "198.51.100.9, 203.0.113.5", "203.0.113.5"),
+        # Two proxies: the nearest address that is not one of them.
+        (
+            ["192.0.2.0/24", "10.1.1.1"],
+            "192.0.2.1",
+            "198.51.100.9, 203.0.113.5, 10.1.1.1",
+            "203.0.113.5",
+        ),
+        # Not from a proxy: whatever the header says, the peer counts.
+        (["192.0.2.1"], "198.51.100.7", "203.0.113.5", "198.51.100.7"),
+        (["192.0.2.1"], "192.0.2.1", "not-an-address", None),
+        (["192.0.2.1"], "192.0.2.1", "", "192.0.2.1"),
+        (["::1"], "::1", "2001:db8::5", "2001:db8::5"),
     ],
 )
-def test_client_ip(settings, rf, count, forwarded, expected):
+def test_client_ip(settings, rf, proxies, peer, forwarded, expected):
     from tace_site.proxy import client_ip
 
-    settings.TRUSTED_PROXY_COUNT = count
-    request = rf.get("/", REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR=forwarded)
+    settings.TRUSTED_PROXIES = proxies
+    request = rf.get("/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == expected
+
+
+def test_a_client_talking_to_the_app_directly_cannot_dodge_the_lockout(settings, client, clinician):
+    settings.TRUSTED_PROXIES = ["192.0.2.1"]
+    for number in range(5):
+        attempt(client, REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR=f"203.0.113.{number}")
+    forged = attempt(client, PASSWORD, REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="10.9.9.9")
+    assert forged.status_code == 429
+    failed = AuditEvent.objects.filter(action="login_failed")
+    assert set(failed.values_list("client_ip", flat=True)) == {"198.51.100.7"}

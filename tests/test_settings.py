@@ -27,6 +27,7 @@ def production_env(**changes):
     env |= {
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_AUDIT_KEY": secrets.token_urlsafe(32),
         "DJANGO_ALLOWED_HOSTS": "tace.hospital.example",
         "DATABASE_URL": os.environ["DATABASE_URL"],
     }

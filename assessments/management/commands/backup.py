@@ -18,9 +18,21 @@ class Command(BaseCommand):
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS)
 
     def handle(self, *, path: Path, database: str, **options):
-        if path.exists():
-            raise CommandError(f"{path} already exists: choose a new file.")
         connection = connections[database]
+        try:
+            # Made here, mode 600 whatever the umask: it holds every patient's record.
+            # O_EXCL: never overwrite a file, even one made after a check.
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            raise CommandError(f"{path} already exists: choose a new file.") from None
+        try:
+            self.copy(connection, path)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        self.stdout.write(f"Backed up the {connection.vendor} database to {path}.")
+
+    def copy(self, connection, path: Path) -> None:
         if connection.vendor == "sqlite":
             connection.ensure_connection()
             with sqlite3.connect(path) as copy:
@@ -41,4 +53,3 @@ class Command(BaseCommand):
                 raise CommandError(f"pg_dump failed with exit code {error.returncode}.") from None
         else:
             raise CommandError(f"No backup method for the {connection.vendor} database.")
-        self.stdout.write(f"Backed up the {connection.vendor} database to {path}.")

@@ -31,7 +31,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from assessments import rules, services
+from assessments import audit, rules, services
 from assessments.models import Assessment, AuditEvent, HistoryAction, Patient
 
 MRN_PREFIX = "DEMO-"
@@ -104,6 +104,7 @@ class Table:
     """Rows for one table, written with executemany."""
 
     def __init__(self, model, *, with_pk: bool):
+        self.model = model
         self.connection = connections[DEFAULT_DB_ALIAS]  # not the proxy: once per value adds up
         self.fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
         self.prepare = [
@@ -169,6 +170,11 @@ class Seeder:
             "audit events": Table(AuditEvent, with_pk=False),
         }
         self.written = dict.fromkeys(self.tables, 0)
+        self.last_history = {
+            name: self.tables[name].model.objects.aggregate(last=Max("history_id"))["last"] or 0
+            for name in ("patient history", "assessment history")
+        }
+        self.usernames = {user.pk: user.username for user in [*clinicians, *reviewers]}
         self.events: list[AuditEvent] = []  # of the chunk, chained when it is written
 
     def run(self) -> None:
@@ -292,15 +298,41 @@ class Seeder:
                 )
             )
 
+    def seal_events(self) -> list[AuditEvent]:
+        """The record_changed events that seal the history rows just written, as
+        audit.seal_history_row makes them: from each row as the database returns it."""
+        seals = []
+        for name, model in (("patient history", Patient), ("assessment history", Assessment)):
+            history_model = model.history.model
+            rows = history_model.objects.filter(history_id__gt=self.last_history[name])
+            for row in rows.order_by("history_id").values().iterator():
+                self.last_history[name] = row["history_id"]
+                seals.append(
+                    AuditEvent(
+                        timestamp=row["history_date"],
+                        user_id=row["history_user_id"],
+                        username=self.usernames[row["history_user_id"]],
+                        action=AuditEvent.Action.RECORD_CHANGED,
+                        object_type=history_model._meta.model_name,
+                        object_id=str(row["history_id"]),
+                        patient_id=row["id"] if model is Patient else row["patient_id"],
+                        detail={"action": row["action"], "digest": audit.row_digest(row)},
+                    )
+                )
+        return seals
+
     def write_chunk(self) -> None:
+        for name, table in self.tables.items():
+            if name != "audit events":
+                self.written[name] += table.write()
+        self.events += self.seal_events()
         self.events.sort(key=lambda event: event.timestamp)
         for event in self.events:  # the hash chain, as audit.log_event makes it
             event.prev_hash = self.prev_hash
             event.hash = self.prev_hash = event.compute_hash()
             self.tables["audit events"].add(event)
         self.events = []
-        for name, table in self.tables.items():
-            self.written[name] += table.write()
+        self.written["audit events"] += self.tables["audit events"].write()
 
 
 def demo_users(password: str):

@@ -1,18 +1,37 @@
-from django.core.management.base import BaseCommand
+from pathlib import Path
 
-from assessments.audit import first_broken_link
+from django.core.management.base import BaseCommand, CommandError
+
+from assessments.audit import first_broken_link, read_checkpoints
 from assessments.models import AuditEvent
 
 
 class Command(BaseCommand):
-    help = "Check the hash chain of the audit log; report the first broken link. Exit 1 if broken."
+    help = (
+        "Check the audit chain (each event's HMAC and its link to the one before), the "
+        "history rows it seals and that each record equals its newest history row; with "
+        "--checkpoints, that every checkpoint is still in the chain. Exit 1 at the first "
+        "broken link."
+    )
 
-    def handle(self, *args, **options):
-        broken = first_broken_link()
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--checkpoints",
+            type=Path,
+            help="a file of checkpoints written by audit_checkpoint --to",
+        )
+
+    def handle(self, *args, checkpoints: Path | None = None, **options):
+        try:
+            known = read_checkpoints(checkpoints) if checkpoints else {}
+        except (OSError, ValueError) as error:
+            raise CommandError(f"Cannot read the checkpoints: {error}") from None
+        broken = first_broken_link(known)
         if broken is None:
             count = AuditEvent.objects.count()
-            self.stdout.write(f"The audit chain is intact ({count} events).")
+            proved = f", {len(known)} checkpoints in it" if checkpoints else ""
+            self.stdout.write(f"The audit chain is intact ({count} events{proved}).")
             return
-        event_id, problem = broken
-        self.stdout.write(f"The audit chain is broken at event {event_id}: it {problem}.")
+        where, problem = broken
+        self.stdout.write(f"The audit chain is broken at {where}: {problem}.")
         raise SystemExit(1)

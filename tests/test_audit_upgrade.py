@@ -1,0 +1,78 @@
+"""Migration 0009 on a database written before the chain was keyed: the old events stay
+verifiable, anchored by a keyed event, and the history written so far is sealed."""
+
+import importlib
+from types import SimpleNamespace
+
+import pytest
+from django.apps import apps
+from django.db import connection
+from django.utils import timezone
+from simple_history.signals import post_create_historical_record
+
+from assessments.audit import (
+    drop_append_only_triggers,
+    first_broken_link,
+    install_append_only_triggers,
+    seal_history_row,
+)
+from assessments.models import AuditEvent, Patient
+
+pytestmark = pytest.mark.django_db
+
+migration = importlib.import_module(
+    "assessments.migrations.0009_key_the_chain_and_seal_existing_history"
+)
+
+
+@pytest.fixture
+def before_the_upgrade():
+    """Three unkeyed events and a patient whose history row no event seals."""
+    prev = AuditEvent.GENESIS
+    for number in range(3):
+        event = AuditEvent(
+            timestamp=timezone.now(), username=f"old-{number}", action="login", prev_hash=prev
+        )
+        event.hash = prev = event.compute_legacy_hash()
+        event.save()
+    post_create_historical_record.disconnect(dispatch_uid="history_seal")
+    try:
+        patient = Patient.objects.create(mrn="OLD-9")
+    finally:
+        post_create_historical_record.connect(seal_history_row, dispatch_uid="history_seal")
+    assert first_broken_link() is not None  # unkeyed: not valid as it stands
+    migration.key_the_chain(apps, SimpleNamespace(connection=connection))
+    return patient
+
+
+def test_the_upgrade_keys_the_chain_and_seals_the_history(before_the_upgrade):
+    assert first_broken_link() is None
+    marker, seal = AuditEvent.objects.order_by("id")[3:5]
+    assert marker.action == "chain_keyed" and marker.detail == {"unkeyed_events": 3}
+    history = before_the_upgrade.history.get()
+    assert (seal.action, seal.object_type, seal.object_id) == (
+        "record_changed",
+        "historicalpatient",
+        str(history.history_id),
+    )
+
+
+def test_an_old_event_edited_and_rechained_unkeyed_is_caught(before_the_upgrade):
+    first, second, third, marker = AuditEvent.objects.order_by("id")[:4]
+    second.username = "someone-else"
+    second.hash = second.compute_legacy_hash()
+    third.prev_hash = second.hash
+    third.hash = third.compute_legacy_hash()
+    drop_append_only_triggers(connection)
+    with connection.cursor() as cursor:
+        for event in (second, third):
+            cursor.execute(
+                "UPDATE assessments_auditevent SET username = %s, prev_hash = %s, hash = %s "
+                "WHERE id = %s",
+                [event.username, event.prev_hash, event.hash, event.id],
+            )
+    install_append_only_triggers(connection)
+    assert first_broken_link() == (
+        f"event {marker.id}",
+        "it does not follow the event before it (one was removed or inserted)",
+    )
