@@ -10,7 +10,7 @@ from django.utils import timezone
 from assessments import rules, services
 from assessments.audit import drop_append_only_triggers, install_append_only_triggers
 from assessments.forms import AssessmentForm
-from assessments.models import Assessment, Patient
+from assessments.models import Assessment, AuditEvent, Patient
 
 PASSWORD = "a-long-test-password"
 
@@ -153,3 +153,24 @@ def ruleset_1_assessment(user, ruleset="1", **inputs) -> Assessment:
     )
     assessment.save()
     return assessment
+
+
+def amend_data(assessment, **changes):
+    """The amend form's fields as the assessment holds them, with changes."""
+    data = {
+        "resection_date": assessment.resection_date.isoformat(),
+        "tumor_size_cm": str(assessment.tumor_size_cm),
+        "tumor_count": str(assessment.tumor_count),
+        "vascular_invasion": assessment.vascular_invasion,
+        "cirrhosis_grade": assessment.cirrhosis_grade,
+        "prior_adjuvant_tace_sessions": str(assessment.prior_adjuvant_tace_sessions),
+        "notes": assessment.notes,
+        "change_reason": "Pathology report revised the tumor size.",
+        "version": str(assessment.version),
+    }
+    return {**data, **changes}
+
+
+def events(action):
+    """The audit events of one action, oldest first."""
+    return list(AuditEvent.objects.filter(action=action).order_by("id"))

@@ -1,9 +1,11 @@
 """Every URL of the app, as every kind of user: the expected status, nothing else."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.conftest import record
+from assessments.models import Assessment
+from tests.conftest import PASSWORD, amend_data, events, record
 
 pytestmark = pytest.mark.django_db
 
@@ -83,3 +85,87 @@ def test_every_url_as_every_user(client, clinician, reviewer, no_role_user, user
         assert response.status_code == statuses[user], (name, user)
         if user == ANON and statuses[ANON] == LOGIN and name.startswith("assessments:"):
             assert response["Location"].startswith(reverse("login")), name
+
+
+# Roles
+
+
+def test_roles_exist_with_least_privilege():
+    clinicians = set(
+        Group.objects.get(name="Clinicians").permissions.values_list("codename", flat=True)
+    )
+    reviewers = set(
+        Group.objects.get(name="Reviewers").permissions.values_list("codename", flat=True)
+    )
+    assert {
+        "add_assessment",
+        "change_assessment",
+        "sign_assessment",
+        "void_assessment",
+    } <= clinicians
+    assert "view_auditevent" not in clinicians
+    assert reviewers == {
+        "view_patient",
+        "view_assessment",
+        "view_historicalassessment",
+        "view_historicalpatient",
+        "view_auditevent",
+    }
+    assert not any(code.startswith("delete_") for code in clinicians | reviewers)
+
+
+@pytest.mark.parametrize("action", ["edit", "sign", "void"])
+def test_reviewer_cannot_write(reviewer_client, clinician, reviewer, action):
+    assessment = record(clinician)
+    url = reverse(f"assessments:{action}", args=[assessment.pk])
+    assert reviewer_client.get(url).status_code == 403
+    data = {**amend_data(assessment), "password": PASSWORD, "reason": "Reviewer try"}
+    assert reviewer_client.post(url, data).status_code == 403
+    assessment.refresh_from_db()
+    assert assessment.version == 1 and assessment.status == "draft"
+    refused = events("permission_denied")
+    assert len(refused) == 2
+    assert refused[-1].user == reviewer
+    assert refused[-1].detail["method"] == "POST"
+
+
+def test_reviewer_cannot_create(reviewer_client, valid_data):
+    assert reviewer_client.post(reverse("assessments:create"), valid_data).status_code == 403
+    assert not Assessment.objects.exists()
+
+
+def test_reviewer_reads_everything(reviewer_client, clinician):
+    assessment = record(clinician)
+    for url in [
+        reverse("assessments:list"),
+        assessment.get_absolute_url(),
+        reverse("assessments:history", args=[assessment.pk]),
+        assessment.patient.get_absolute_url(),
+        reverse("assessments:audit_log"),
+    ]:
+        assert reviewer_client.get(url).status_code == 200, url
+
+
+def test_clinician_does_not_see_the_audit_log(clinician_client):
+    assert clinician_client.get(reverse("assessments:audit_log")).status_code == 403
+
+
+def test_user_without_role_gets_a_clear_403(client, no_role_user, clinician):
+    assessment = record(clinician)
+    client.force_login(no_role_user)
+    for url in [reverse("assessments:list"), assessment.get_absolute_url()]:
+        response = client.get(url)
+        assert response.status_code == 403
+        assert b"You do not have permission" in response.content
+        assert b"MRN-1" not in response.content
+
+
+@pytest.mark.parametrize("name", ["edit", "sign", "void", "history"])
+def test_anonymous_sent_to_login(client, clinician, name):
+    assessment = record(clinician)
+    response = client.get(reverse(f"assessments:{name}", args=[assessment.pk]))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+# What a reviewer sees
