@@ -14,6 +14,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.utils import timezone
+from django.utils.translation import gettext
 from simple_history.models import HistoricalRecords
 from simple_history.signals import post_create_historical_record, pre_create_historical_record
 
@@ -198,15 +199,16 @@ def _check_history(seals: dict) -> list[tuple[int | None, str, str]]:
                     (
                         None,
                         f"{name} {row['history_id']}",
-                        "it is sealed by no event (written behind the app)",
+                        gettext("it is sealed by no event (written behind the app)"),
                     )
                 )
             elif digest != row_digest(row):
                 problems.append(
                     (
                         event_id,
-                        f"event {event_id}",
-                        f"the {name} {row['history_id']} it seals was changed",
+                        _event(event_id),
+                        gettext("the %(record)s it seals was changed")
+                        % {"record": f"{name} {row['history_id']}"},
                     )
                 )
             # Only the digest of the newest version: the record's fields, as its row has them.
@@ -218,7 +220,7 @@ def _check_history(seals: dict) -> list[tuple[int | None, str, str]]:
                     (
                         None,
                         f"{label} {row['id']}",
-                        "it differs from its newest history row (changed behind the app)",
+                        gettext("it differs from its newest history row (changed behind the app)"),
                     )
                 )
     for (name, history_id), (event_id, _) in seals.items():
@@ -240,6 +242,10 @@ def read_checkpoints(path) -> dict[int, str]:
     return checkpoints
 
 
+def _event(event_id) -> str:
+    return gettext("event %(id)s") % {"id": event_id}
+
+
 def first_broken_link(checkpoints: dict[int, str] | None = None) -> tuple[str, str] | None:
     """Walk the chain and the clinical history; return (where, what is wrong) at the first
     break: in the chain's order, then history rows no event seals, then records."""
@@ -254,26 +260,32 @@ def first_broken_link(checkpoints: dict[int, str] | None = None) -> tuple[str, s
     if keyed_from is not None and not hmac.compare_digest(
         keyed_from.compute_hash(), keyed_from.hash
     ):
-        return f"event {keyed_from.id}", "it was changed after it was written, or forged"
+        return _event(keyed_from.id), gettext("it was changed after it was written, or forged")
     for event in AuditEvent.objects.order_by("id").iterator():
-        where = f"event {event.id}"
+        where = _event(event.id)
         if event.prev_hash != expected_prev:
-            return where, "it does not follow the event before it (one was removed or inserted)"
+            return where, gettext(
+                "it does not follow the event before it (one was removed or inserted)"
+            )
         legacy = keyed_from is not None and event.id < keyed_from.id
         expected = event.compute_legacy_hash() if legacy else event.compute_hash()
         if not hmac.compare_digest(expected, event.hash):
-            return where, "it was changed after it was written, or forged"
+            return where, gettext("it was changed after it was written, or forged")
         if event.id in checkpoints and checkpoints.pop(event.id) != event.hash:
-            return where, "it is not the event its checkpoint recorded"
+            return where, gettext("it is not the event its checkpoint recorded")
         if event.action == AuditEvent.Action.RECORD_CHANGED:
             key = (event.object_type, event.object_id)
             if key in seals:
-                return where, f"it seals {event.object_type} {event.object_id} a second time"
+                return where, gettext("it seals %(record)s a second time") % {
+                    "record": f"{event.object_type} {event.object_id}"
+                }
             seals[key] = (event.id, event.detail.get("digest"))
         expected_prev = event.hash
     if checkpoints:
         missing = min(checkpoints)
-        return f"event {missing}", "it is in a checkpoint but no longer in the chain (cut short)"
+        return _event(missing), gettext(
+            "it is in a checkpoint but no longer in the chain (cut short)"
+        )
     problems = _check_history(seals)
     if problems:
         _, where, what = min(problems, key=lambda p: (p[0] is None, p[0] or 0))

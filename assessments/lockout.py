@@ -4,6 +4,7 @@ from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.utils.translation import gettext
 
 from . import audit
 
@@ -33,7 +34,9 @@ def end_session_if_locked(request) -> bool:
     logout(request)
     messages.error(
         request,
-        "Too many wrong passwords: nothing was signed, and you were logged out. "
-        "Your account is locked for a while on this computer.",
+        gettext(
+            "Too many wrong passwords: nothing was signed, and you were logged out. "
+            "Your account is locked for a while on this computer."
+        ),
     )
     return True

@@ -9,46 +9,53 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from . import rules
 
 MRN_VALIDATOR = RegexValidator(
-    r"^[A-Za-z0-9-]{1,32}\Z", "An MRN is 1 to 32 letters, digits or hyphens."
+    r"^[A-Za-z0-9-]{1,32}\Z", _("An MRN is 1 to 32 letters, digits or hyphens.")
 )
+
+
+def translated(choices: dict[str, str]) -> list[tuple[str, str]]:
+    """The rules' codes with their (English) labels, shown in the reader's language."""
+    return [(code, gettext_lazy(label)) for code, label in choices.items()]
 
 
 # A short name for each rule code, wherever people read codes: the lists, the
 # history, the exports. The codes themselves stay in data and machine columns.
 CODE_LABELS = {
-    "tumor_gt_5cm": "Largest tumor > 5 cm",
-    "multiple_tumors": "Multiple tumors",
-    "vascular_invasion": "Vascular invasion",
-    "severe_cirrhosis": "Severe cirrhosis",
-    "child_pugh_b8_b9": "Child-Pugh B8 or B9",
-    "child_pugh_c": "Child-Pugh C",
-    "repeated_tace": "Two or more prior sessions",
-    "moderate_cirrhosis": "Moderate cirrhosis",
-    "child_pugh_b": "Child-Pugh B",
-    "albi_grade_3": "ALBI grade 3",
-    "decompensation_signs": "Signs of decompensation",
-    "liver_panel_missing": "No liver panel",
-    "main_portal_vein": "Main portal vein thrombus",
-    "prior_tace": "One prior session",
+    "tumor_gt_5cm": _("Largest tumor > 5 cm"),
+    "multiple_tumors": _("Multiple tumors"),
+    "vascular_invasion": _("Vascular invasion"),
+    "severe_cirrhosis": _("Severe cirrhosis"),
+    "child_pugh_b8_b9": _("Child-Pugh B8 or B9"),
+    "child_pugh_c": _("Child-Pugh C"),
+    "repeated_tace": _("Two or more prior sessions"),
+    "moderate_cirrhosis": _("Moderate cirrhosis"),
+    "child_pugh_b": _("Child-Pugh B"),
+    "albi_grade_3": _("ALBI grade 3"),
+    "decompensation_signs": _("Signs of decompensation"),
+    "liver_panel_missing": _("No liver panel"),
+    "main_portal_vein": _("Main portal vein thrombus"),
+    "prior_tace": _("One prior session"),
 }
 
 
 def code_labels(codes: list[str]) -> str:
-    return ", ".join(CODE_LABELS.get(code, code) for code in codes)
+    return gettext(", ").join(str(CODE_LABELS.get(code, code)) for code in codes)
 
 
 class HistoryAction(models.TextChoices):
-    CREATED = "created", "Created"
-    AMENDED = "amended", "Amended"
-    SIGNATURE_WITHDRAWN = "signature_withdrawn", "Amended; signature withdrawn"
-    SIGNED = "signed", "Signed"
-    VOIDED = "voided", "Voided"
-    DELETED = "deleted", "Deleted"
+    CREATED = "created", _("Created")
+    AMENDED = "amended", _("Amended")
+    SIGNATURE_WITHDRAWN = "signature_withdrawn", _("Amended; signature withdrawn")
+    SIGNED = "signed", _("Signed")
+    VOIDED = "voided", _("Voided")
+    DELETED = "deleted", _("Deleted")
 
 
 class AuditedHistory(models.Model):
@@ -105,9 +112,9 @@ class Patient(models.Model):
 
 class Assessment(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SIGNED = "signed", "Signed"
-        VOIDED = "voided", "Voided"
+        DRAFT = "draft", _("Draft")
+        SIGNED = "signed", _("Signed")
+        VOIDED = "voided", _("Voided")
 
     SIGNATURE_MEANING = "reviewed and approved"
     # Field names by role, in the order of the form.
@@ -138,51 +145,77 @@ class Assessment(models.Model):
     LIVER_FUNCTION = ["child_pugh_score", "child_pugh_class", "albi_score", "albi_grade"]
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="assessments")
-    resection_date = models.DateField()
+    resection_date = models.DateField(_("resection date"))
     tumor_size_cm = models.DecimalField(
-        "largest tumor diameter (cm)", max_digits=3, decimal_places=1
+        _("largest tumor diameter (cm)"), max_digits=3, decimal_places=1
     )
-    tumor_count = models.PositiveSmallIntegerField("number of tumors")
-    vascular_invasion = models.CharField(max_length=32, choices=rules.VASCULAR_INVASION)
-    cirrhosis_grade = models.CharField(max_length=16, choices=rules.CIRRHOSIS_GRADES)
+    tumor_count = models.PositiveSmallIntegerField(_("number of tumors"))
+    vascular_invasion = models.CharField(
+        _("vascular invasion"), max_length=32, choices=translated(rules.VASCULAR_INVASION)
+    )
+    cirrhosis_grade = models.CharField(
+        _("cirrhosis grade"), max_length=16, choices=translated(rules.CIRRHOSIS_GRADES)
+    )
     prior_adjuvant_tace_sessions = models.PositiveSmallIntegerField(
-        "prior adjuvant TACE sessions", default=0
+        _("prior adjuvant TACE sessions"), default=0
     )
     # Ruleset 2's optional liver-function panel: all five values or none.
     bilirubin = models.DecimalField(
-        "total bilirubin", max_digits=6, decimal_places=2, null=True, blank=True
+        _("total bilirubin"), max_digits=6, decimal_places=2, null=True, blank=True
     )
     bilirubin_unit = models.CharField(
-        max_length=8, choices=rules.BILIRUBIN_UNITS, null=True, blank=True
+        _("bilirubin unit"),
+        max_length=8,
+        choices=translated(rules.BILIRUBIN_UNITS),
+        null=True,
+        blank=True,
     )
     albumin = models.DecimalField(
-        "serum albumin", max_digits=4, decimal_places=2, null=True, blank=True
+        _("serum albumin"), max_digits=4, decimal_places=2, null=True, blank=True
     )
     albumin_unit = models.CharField(
-        max_length=8, choices=rules.ALBUMIN_UNITS, null=True, blank=True
+        _("albumin unit"),
+        max_length=8,
+        choices=translated(rules.ALBUMIN_UNITS),
+        null=True,
+        blank=True,
     )
-    inr = models.DecimalField("INR", max_digits=4, decimal_places=2, null=True, blank=True)
-    ascites = models.CharField(max_length=16, choices=rules.ASCITES, null=True, blank=True)
+    inr = models.DecimalField(_("INR"), max_digits=4, decimal_places=2, null=True, blank=True)
+    ascites = models.CharField(
+        _("ascites"), max_length=16, choices=translated(rules.ASCITES), null=True, blank=True
+    )
     encephalopathy = models.CharField(
-        max_length=16, choices=rules.ENCEPHALOPATHY, null=True, blank=True
+        _("hepatic encephalopathy"),
+        max_length=16,
+        choices=translated(rules.ENCEPHALOPATHY),
+        null=True,
+        blank=True,
     )
-    notes = models.TextField(blank=True, max_length=5000)
+    notes = models.TextField(_("notes"), blank=True, max_length=5000)
 
-    ruleset = models.CharField(max_length=8)
-    recommendation = models.CharField(max_length=32, choices=rules.RECOMMENDATIONS)
-    risk_level = models.CharField(max_length=8, choices=rules.RISK_LEVELS)
-    risk_factors = models.JSONField(default=list)
-    contraindications = models.JSONField(default=list)
-    cautions = models.JSONField(default=list)
+    ruleset = models.CharField(_("ruleset"), max_length=8)
+    recommendation = models.CharField(
+        _("recommendation"), max_length=32, choices=translated(rules.RECOMMENDATIONS)
+    )
+    risk_level = models.CharField(
+        _("risk level"), max_length=8, choices=translated(rules.RISK_LEVELS)
+    )
+    risk_factors = models.JSONField(_("risk factors"), default=list)
+    contraindications = models.JSONField(_("contraindications"), default=list)
+    cautions = models.JSONField(_("cautions"), default=list)
     rationale = models.JSONField(default=list)
-    child_pugh_score = models.PositiveSmallIntegerField(null=True, blank=True)
-    child_pugh_class = models.CharField("Child-Pugh class", max_length=1, null=True, blank=True)
-    albi_score = models.DecimalField(
-        "ALBI score", max_digits=5, decimal_places=3, null=True, blank=True
+    child_pugh_score = models.PositiveSmallIntegerField(
+        _("Child-Pugh score"), null=True, blank=True
     )
-    albi_grade = models.PositiveSmallIntegerField("ALBI grade", null=True, blank=True)
+    child_pugh_class = models.CharField(_("Child-Pugh class"), max_length=1, null=True, blank=True)
+    albi_score = models.DecimalField(
+        _("ALBI score"), max_digits=5, decimal_places=3, null=True, blank=True
+    )
+    albi_grade = models.PositiveSmallIntegerField(_("ALBI grade"), null=True, blank=True)
 
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
     # Optimistic concurrency: every save through the services adds one.
     version = models.PositiveIntegerField(default=1)
     signed_by = models.ForeignKey(
@@ -193,7 +226,7 @@ class Assessment(models.Model):
         blank=True,
     )
     signed_at = models.DateTimeField(null=True, blank=True)
-    signature_meaning = models.CharField(max_length=64, blank=True)
+    signature_meaning = models.CharField(_("signature meaning"), max_length=64, blank=True)
     voided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -202,7 +235,7 @@ class Assessment(models.Model):
         blank=True,
     )
     voided_at = models.DateTimeField(null=True, blank=True)
-    void_reason = models.TextField(blank=True)
+    void_reason = models.TextField(_("reason for voiding"), blank=True)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -358,18 +391,18 @@ class AuditEvent(models.Model):
     the row's digest (audit.row_digest)."""
 
     class Action(models.TextChoices):
-        LOGIN = "login", "Logged in"
-        LOGOUT = "logout", "Logged out"
-        LOGIN_FAILED = "login_failed", "Failed login"
-        LOCKED_OUT = "locked_out", "Locked out"
-        VIEW_ASSESSMENT = "view_assessment", "Viewed an assessment"
-        VIEW_HISTORY = "view_history", "Viewed an assessment's history"
-        VIEW_PATIENT = "view_patient", "Viewed a patient's assessments"
-        EXPORT = "export", "Exported"
-        PERMISSION_DENIED = "permission_denied", "Refused: no permission"
-        USER_CHANGED = "user_changed", "User or group changed"
-        RECORD_CHANGED = "record_changed", "Clinical record changed"
-        CHAIN_KEYED = "chain_keyed", "Audit chain keyed"
+        LOGIN = "login", _("Logged in")
+        LOGOUT = "logout", _("Logged out")
+        LOGIN_FAILED = "login_failed", _("Failed login")
+        LOCKED_OUT = "locked_out", _("Locked out")
+        VIEW_ASSESSMENT = "view_assessment", _("Viewed an assessment")
+        VIEW_HISTORY = "view_history", _("Viewed an assessment's history")
+        VIEW_PATIENT = "view_patient", _("Viewed a patient's assessments")
+        EXPORT = "export", _("Exported")
+        PERMISSION_DENIED = "permission_denied", _("Refused: no permission")
+        USER_CHANGED = "user_changed", _("User or group changed")
+        RECORD_CHANGED = "record_changed", _("Clinical record changed")
+        CHAIN_KEYED = "chain_keyed", _("Audit chain keyed")
 
     GENESIS = "0" * 64
 

@@ -6,6 +6,10 @@ acting user, the action and the reason.
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from . import rules
 from .models import Assessment, HistoryAction, Patient
@@ -21,11 +25,14 @@ class StaleVersion(Refused):
     def __init__(self, current: Assessment):
         self.current = current
         who = current.history.values_list("history_user__username", flat=True).first()
-        when = timezone.localtime(current.updated_at)
+        when = date_format(timezone.localtime(current.updated_at), "DATETIME_FORMAT")
         super().__init__(
-            f"{who or 'Someone'} changed this assessment at {when:%Y-%m-%d %H:%M %Z} after "
-            "you opened it. Nothing was saved: your entries are kept below; compare them "
-            "with the current version, then save again."
+            gettext(
+                "%(who)s changed this assessment at %(when)s after you opened it. Nothing was "
+                "saved: your entries are kept below; compare them with the current version, "
+                "then save again."
+            )
+            % {"who": who or gettext("Someone"), "when": when}
         )
 
 
@@ -33,9 +40,12 @@ class NotAllowed(Refused):
     """The action does not apply to the assessment in its present state."""
 
 
-VOIDED = "This assessment is voided: it can no longer be changed."
-ALREADY_NEWEST = f"This assessment is already under the newest ruleset, {rules.LATEST_RULESET}."
-ALREADY_SIGNED = "This assessment is already signed."
+VOIDED = _("This assessment is voided: it can no longer be changed.")
+ALREADY_NEWEST = format_lazy(
+    _("This assessment is already under the newest ruleset, {ruleset}."),
+    ruleset=rules.LATEST_RULESET,
+)
+ALREADY_SIGNED = _("This assessment is already signed.")
 
 
 def check_changeable(assessment: Assessment) -> None:

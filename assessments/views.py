@@ -82,7 +82,7 @@ def assessment_create(request):
     form = AssessmentForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         assessment = services.record_assessment(data=form.cleaned_data, user=request.user)
-        messages.success(request, "Assessment saved.")
+        messages.success(request, gettext("Assessment saved."))
         return redirect(assessment)
     return render(request, "assessments/assessment_form.html", {"form": form})
 
@@ -300,7 +300,7 @@ def assessment_sign(request, pk):
         except services.Refused as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, "Assessment signed as reviewed and approved.")
+            messages.success(request, gettext("Assessment signed as reviewed and approved."))
             return redirect(assessment)
     elif lockout.end_session_if_locked(request):
         return redirect("login")  # AxesMiddleware answers with the lockout page
@@ -335,7 +335,9 @@ def assessment_void(request, pk):
         except services.Refused as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, "Assessment voided. It stays in the record and history.")
+            messages.success(
+                request, gettext("Assessment voided. It stays in the record and history.")
+            )
             return redirect(assessment)
     return render(
         request, "assessments/assessment_void.html", {"form": form, "assessment": assessment}

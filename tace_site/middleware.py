@@ -5,6 +5,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseBadRequest
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext, ngettext
 
 STARTED_AT = "session_started_at"
 ACTIVE_AT = "session_active_at"
@@ -14,10 +15,15 @@ ACTIVITY_RESOLUTION = 60
 
 
 def _duration(seconds: int) -> str:
-    for unit, size in (("hour", 3600), ("minute", 60), ("second", 1)):
-        if seconds % size == 0:
-            count = seconds // size
-            return f"{count} {unit}{'' if count == 1 else 's'}"
+    if seconds % 3600 == 0:
+        return ngettext("%(count)d hour", "%(count)d hours", seconds // 3600) % {
+            "count": seconds // 3600
+        }
+    if seconds % 60 == 0:
+        return ngettext("%(count)d minute", "%(count)d minutes", seconds // 60) % {
+            "count": seconds // 60
+        }
+    return ngettext("%(count)d second", "%(count)d seconds", seconds) % {"count": seconds}
 
 
 class SessionTimeoutMiddleware:
@@ -33,9 +39,13 @@ class SessionTimeoutMiddleware:
             started_at = session.setdefault(STARTED_AT, now)
             active_at = session.setdefault(ACTIVE_AT, now)
             if now - started_at >= settings.SESSION_MAX_AGE_TOTAL:
-                reason = f"after {_duration(settings.SESSION_MAX_AGE_TOTAL)}"
+                reason = gettext("You were logged out after %(duration)s. Please log in again.")
+                reason %= {"duration": _duration(settings.SESSION_MAX_AGE_TOTAL)}
             elif now - active_at >= settings.SESSION_IDLE_TIMEOUT:
-                reason = f"after {_duration(settings.SESSION_IDLE_TIMEOUT)} without activity"
+                reason = gettext(
+                    "You were logged out after %(duration)s without activity. Please log in again."
+                )
+                reason %= {"duration": _duration(settings.SESSION_IDLE_TIMEOUT)}
             else:
                 reason = None
                 if now - active_at >= ACTIVITY_RESOLUTION:
@@ -45,7 +55,7 @@ class SessionTimeoutMiddleware:
                 # In the new, anonymous session until the next login, so that the login
                 # page says why however it is reached: a message would be used up by the
                 # first page rendered, perhaps one fetched by a script.
-                session[LOGGED_OUT_BECAUSE] = f"You were logged out {reason}. Please log in again."
+                session[LOGGED_OUT_BECAUSE] = reason
                 return redirect_to_login(request.get_full_path())
         return self.get_response(request)
 

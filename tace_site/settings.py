@@ -245,8 +245,11 @@ SESSION_COOKIE_HTTPONLY = True
 
 # The language comes from the browser (Accept-Language) or the menu's choice, kept in
 # a cookie. Stored codes and the stored (English) rationale never change with it.
-LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+# For a browser that asks for neither language, and for the management commands.
+LANGUAGE_CODE = os.environ.get("DJANGO_LANGUAGE_CODE", "en")
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(f"DJANGO_LANGUAGE_CODE must be en or zh-hans, not {LANGUAGE_CODE!r}")
 LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGE_COOKIE_SECURE = HTTPS
 LANGUAGE_COOKIE_HTTPONLY = True

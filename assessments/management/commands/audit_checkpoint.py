@@ -2,6 +2,7 @@ import os
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from assessments.models import AuditEvent
 
@@ -19,7 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args, to: Path | None = None, **options):
         head = AuditEvent.objects.order_by("-id").only("id", "hash", "timestamp").first()
         if head is None:
-            raise CommandError("The audit chain is empty: nothing to checkpoint yet.")
+            raise CommandError(_("The audit chain is empty: nothing to checkpoint yet."))
         line = f"{head.id} {head.hash} {head.timestamp.isoformat()}"
         if to is not None:
             # Created mode 600: the file is for the audit, not for everybody on the host.

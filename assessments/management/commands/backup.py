@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.utils.translation import gettext as _
 
 
 class Command(BaseCommand):
@@ -24,13 +25,18 @@ class Command(BaseCommand):
             # O_EXCL: never overwrite a file, even one made after a check.
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         except FileExistsError:
-            raise CommandError(f"{path} already exists: choose a new file.") from None
+            raise CommandError(
+                _("%(path)s already exists: choose a new file.") % {"path": path}
+            ) from None
         try:
             self.copy(connection, path)
         except BaseException:
             path.unlink(missing_ok=True)
             raise
-        self.stdout.write(f"Backed up the {connection.vendor} database to {path}.")
+        self.stdout.write(
+            _("Backed up the %(vendor)s database to %(path)s.")
+            % {"vendor": connection.vendor, "path": path}
+        )
 
     def copy(self, connection, path: Path) -> None:
         if connection.vendor == "sqlite":
@@ -48,8 +54,12 @@ class Command(BaseCommand):
             try:
                 subprocess.run(args, env={**os.environ, **(env or {})}, check=True)
             except FileNotFoundError:
-                raise CommandError("pg_dump is not installed.") from None
+                raise CommandError(_("pg_dump is not installed.")) from None
             except subprocess.CalledProcessError as error:
-                raise CommandError(f"pg_dump failed with exit code {error.returncode}.") from None
+                raise CommandError(
+                    _("pg_dump failed with exit code %(code)s.") % {"code": error.returncode}
+                ) from None
         else:
-            raise CommandError(f"No backup method for the {connection.vendor} database.")
+            raise CommandError(
+                _("No backup method for the %(vendor)s database.") % {"vendor": connection.vendor}
+            )

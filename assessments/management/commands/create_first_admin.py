@@ -2,6 +2,7 @@ import secrets
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 
 class Command(BaseCommand):
@@ -18,7 +19,10 @@ class Command(BaseCommand):
         User.objects.create_superuser(username="admin", email="", password=password)
         self.stdout.write(
             self.style.WARNING(
-                "Created the administrator 'admin' with the password below. It is "
-                f"shown only this once: note it now.\n\n    {password}\n"
+                _(
+                    "Created the administrator 'admin' with the password below. It is shown "
+                    "only this once: note it now."
+                )
+                + f"\n\n    {password}\n"
             )
         )

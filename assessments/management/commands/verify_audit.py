@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from assessments.audit import first_broken_link, read_checkpoints
 from assessments.models import AuditEvent
@@ -25,13 +26,23 @@ class Command(BaseCommand):
         try:
             known = read_checkpoints(checkpoints) if checkpoints else {}
         except (OSError, ValueError) as error:
-            raise CommandError(f"Cannot read the checkpoints: {error}") from None
+            raise CommandError(
+                _("Cannot read the checkpoints: %(error)s") % {"error": error}
+            ) from None
         broken = first_broken_link(known)
         if broken is None:
             count = AuditEvent.objects.count()
-            proved = f", {len(known)} checkpoints in it" if checkpoints else ""
-            self.stdout.write(f"The audit chain is intact ({count} events{proved}).")
+            if checkpoints:
+                message = _(
+                    "The audit chain is intact (%(count)d events, %(known)d checkpoints in it)."
+                )
+            else:
+                message = _("The audit chain is intact (%(count)d events).")
+            self.stdout.write(message % {"count": count, "known": len(known)})
             return
         where, problem = broken
-        self.stdout.write(f"The audit chain is broken at {where}: {problem}.")
+        self.stdout.write(
+            _("The audit chain is broken at %(where)s: %(problem)s.")
+            % {"where": where, "problem": problem}
+        )
         raise SystemExit(1)
