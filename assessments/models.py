@@ -42,6 +42,15 @@ def audited_history():
     )
 
 
+# An assessment that calls for a first adjuvant session, and so has a window: the
+# worklist's "due" rows before the sessions recorded after it are taken into account.
+FIRST_SESSION_DUE = Q(
+    recommendation=rules.RECOMMENDED,
+    prior_adjuvant_tace_sessions=0,
+    status__in=["draft", "signed"],
+)
+
+
 def _unit_range_constraints(field: str, ranges: dict) -> list[models.CheckConstraint]:
     """A lab value within the range of the unit it was entered in."""
     return [
@@ -169,6 +178,11 @@ class Assessment(models.Model):
     )
     signed_at = models.DateTimeField(null=True, blank=True)
     signature_meaning = models.CharField(max_length=64, blank=True)
+    # The version the signer reviewed (signing saves the next one).
+    signed_version = models.PositiveIntegerField(null=True, blank=True)
+    self_signed = models.BooleanField(
+        default=False, help_text="Signed by its author, allowed by DJANGO_ALLOW_SELF_SIGN."
+    )
     voided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -197,10 +211,18 @@ class Assessment(models.Model):
             models.Index(
                 fields=["recommendation", "-created_at", "-id"], name="assessment_recommend_idx"
             ),
+            # The list sorted by resection date, and the worklist's windows.
+            models.Index(fields=["-resection_date", "-id"], name="assessment_resection_idx"),
+            models.Index(
+                fields=["resection_date", "id"],
+                condition=FIRST_SESSION_DUE,
+                name="assessment_due_idx",
+            ),
         ]
         permissions = [
             ("sign_assessment", "Can sign an assessment"),
             ("void_assessment", "Can void an assessment"),
+            ("export_assessment", "Can export assessments as CSV"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -339,6 +361,7 @@ class AuditEvent(models.Model):
         EXPORT = "export", "Exported"
         PERMISSION_DENIED = "permission_denied", "Refused: no permission"
         USER_CHANGED = "user_changed", "User or group changed"
+        PASSWORD_CHANGED = "password_changed", "Changed own password"
 
     GENESIS = "0" * 64
 

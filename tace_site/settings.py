@@ -178,7 +178,7 @@ AXES_CLIENT_IP_CALLABLE = "tace_site.proxy.client_ip"
 TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0)
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "assessments:list"
+LOGIN_REDIRECT_URL = "assessments:worklist"
 LOGOUT_REDIRECT_URL = "login"
 
 # Seconds. tace_site.middleware logs out after SESSION_IDLE_TIMEOUT without a request
@@ -226,6 +226,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "INFO"},
 }
+
+# The hospital's name, on printouts.
+SITE_NAME = os.environ.get("DJANGO_SITE_NAME", "").strip()
+# Two-person sign-off: the author of an assessment may not sign it, unless a unit with
+# a single consultant turns this on; the signature then says it was a self-signature.
+ALLOW_SELF_SIGN = env_bool("DJANGO_ALLOW_SELF_SIGN")
 
 # The audit trail: history is never reverted, only added to.
 SIMPLE_HISTORY_REVERT_DISABLED = True

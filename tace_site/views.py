@@ -1,8 +1,12 @@
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from assessments import audit
+from assessments.models import AuditEvent
 
 
 @login_not_required
@@ -16,3 +20,14 @@ def healthz(request):
     except DatabaseError:
         return HttpResponse("database unavailable", status=503, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's view, with the app's template; the audit log records the change."""
+
+    template_name = "registration/change_password.html"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit.log_event(action=AuditEvent.Action.PASSWORD_CHANGED, request=self.request)
+        return response
