@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.http import HttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -96,3 +98,23 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ["action", "timestamp"]
     search_fields = ["username", "patient__mrn"]
     list_select_related = ["patient"]
+
+
+class RolesUserAdmin(UserAdmin):
+    """The user list with each user's roles (groups), fetched with the page."""
+
+    list_display = [*UserAdmin.list_display, "roles"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description="roles")
+    def roles(self, user):
+        names = sorted(group.name for group in user.groups.all())
+        if user.is_superuser:
+            names.insert(0, "Administrator")
+        return ", ".join(names) or "none"
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), RolesUserAdmin)

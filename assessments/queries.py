@@ -168,6 +168,14 @@ SORTS = {
     "mrn": ("patient__mrn", "id"),
     "-mrn": ("-patient__mrn", "-id"),
 }
+SORT_LABELS = {
+    "-assessed": "Assessed, newest first",
+    "assessed": "Assessed, oldest first",
+    "-resection": "Resection, newest first",
+    "resection": "Resection, oldest first",
+    "mrn": "MRN, A to Z",
+    "-mrn": "MRN, Z to A",
+}
 WINDOWS = {"due": "Due (upcoming, open or closing)", "passed": "Passed"}
 LIST_FILTERS = (
     "q",

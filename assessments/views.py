@@ -72,6 +72,12 @@ def assessment_list(request):
             "page": page,
             "page_query": _page_query(request),
             "recommendations": rules.RECOMMENDATIONS,
+            "statuses": Assessment.Status.choices,
+            "clinicians": queries.users_with_permission("add_assessment"),
+            "windows": queries.WINDOWS,
+            "sorts": queries.SORT_LABELS,
+            "sort_label": queries.SORT_LABELS[filters["sort"]],
+            "filtered": any(value for name, value in filters.items() if name != "sort"),
             **filters,
         },
     )
@@ -365,7 +371,7 @@ def patient_detail(request, pk):
     audit.log_event(action=Action.VIEW_PATIENT, request=request, obj=patient, patient=patient)
     today = timezone.localdate()
     assessments = (
-        patient.assessments.select_related("created_by")
+        patient.assessments.select_related("created_by", "signed_by")
         .annotate(window_state=queries.window_state(today))
         .order_by("resection_date", "created_at", "id")
     )

@@ -21,6 +21,7 @@ def _windows(assessments, today) -> list[dict]:
                 "window": window,
                 "state": queries.WindowState(assessment.window_state),
                 "days_left": (window[1] - today).days,
+                "days_ago": (today - window[1]).days,
             }
         )
     return rows
