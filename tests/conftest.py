@@ -84,6 +84,17 @@ def other_clinician(django_user_model):
 
 
 @pytest.fixture
+def consultant(django_user_model):
+    return make_user(django_user_model, "dr-wu", "Consultants")
+
+
+@pytest.fixture
+def consultant_client(client, consultant):
+    client.force_login(consultant)
+    return client
+
+
+@pytest.fixture
 def reviewer(django_user_model):
     return make_user(django_user_model, "rev-kim", "Reviewers")
 

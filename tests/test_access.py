@@ -7,30 +7,61 @@ from tests.conftest import record
 
 pytestmark = pytest.mark.django_db
 
-ANON, NO_ROLE, REVIEWER, CLINICIAN = "anonymous", "no role", "reviewer", "clinician"
+ANON, NO_ROLE, REVIEWER, CLINICIAN, CONSULTANT = (
+    "anonymous",
+    "no role",
+    "reviewer",
+    "clinician",
+    "consultant",
+)
+USERS = [ANON, NO_ROLE, REVIEWER, CLINICIAN, CONSULTANT]
 LOGIN = 302  # anonymous users are sent to the login page
+ALL_LOGGED_IN = {ANON: LOGIN, NO_ROLE: 200, REVIEWER: 200, CLINICIAN: 200, CONSULTANT: 200}
+VIEWERS = {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 200, CONSULTANT: 200}
+WRITERS = {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 200, CONSULTANT: 200}
 
 # name: (method, {user: status})
 EXPECTED = {
-    "home": ("get", {ANON: 302, NO_ROLE: 302, REVIEWER: 302, CLINICIAN: 302}),
-    "login": ("get", {ANON: 200, NO_ROLE: 200, REVIEWER: 200, CLINICIAN: 200}),
-    "logout": ("post", {ANON: 302, NO_ROLE: 302, REVIEWER: 302, CLINICIAN: 302}),
-    "healthz": ("get", {ANON: 200, NO_ROLE: 200, REVIEWER: 200, CLINICIAN: 200}),
-    "admin:index": ("get", {ANON: 302, NO_ROLE: 302, REVIEWER: 302, CLINICIAN: 302}),
-    "assessments:list": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 200}),
-    "assessments:create": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 200}),
-    "assessments:detail": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 200}),
-    "assessments:edit": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 200}),
-    "assessments:sign": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 200}),
-    "assessments:void": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 200}),
-    "assessments:history": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 200}),
+    "login": ("get", dict.fromkeys(USERS, 200)),
+    "logout": ("post", dict.fromkeys(USERS, 302)),
+    "password_change": ("get", ALL_LOGGED_IN),
+    "password_change_done": ("get", ALL_LOGGED_IN),
+    "healthz": ("get", dict.fromkeys(USERS, 200)),
+    "admin:index": ("get", dict.fromkeys(USERS, 302)),
+    "assessments:worklist": ("get", VIEWERS),
+    "assessments:list": ("get", VIEWERS),
+    # Reviewers and consultants export; clinicians do not.
+    "assessments:export": (
+        "get",
+        {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 403, CONSULTANT: 200},
+    ),
+    "assessments:create": ("get", WRITERS),
+    "assessments:detail": ("get", VIEWERS),
+    "assessments:print": ("get", VIEWERS),
+    "assessments:edit": ("get", WRITERS),
+    # A second person signs: the consultant, not the clinician who made it.
+    "assessments:sign": (
+        "get",
+        {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 403, CONSULTANT: 200},
+    ),
+    "assessments:void": ("get", WRITERS),
+    "assessments:history": ("get", VIEWERS),
     # Already under the newest ruleset: the clinician is sent back to the assessment.
-    "assessments:reevaluate": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 302}),
-    "assessments:preview": ("post", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 200}),
-    "assessments:rules": ("get", {ANON: LOGIN, NO_ROLE: 200, REVIEWER: 200, CLINICIAN: 200}),
-    "assessments:patient": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 200}),
-    "assessments:audit_log": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 403}),
-    "assessments:audit_export": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 403}),
+    "assessments:reevaluate": (
+        "get",
+        {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 302, CONSULTANT: 302},
+    ),
+    "assessments:preview": ("post", WRITERS),
+    "assessments:rules": ("get", ALL_LOGGED_IN),
+    "assessments:patient": ("get", VIEWERS),
+    "assessments:audit_log": (
+        "get",
+        {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 403, CONSULTANT: 403},
+    ),
+    "assessments:audit_export": (
+        "get",
+        {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 403, CONSULTANT: 403},
+    ),
 }
 
 
@@ -47,10 +78,15 @@ def test_the_table_covers_every_url():
     assert set(url_names()) | {"admin:index"} == set(EXPECTED)
 
 
-@pytest.mark.parametrize("user", [ANON, NO_ROLE, REVIEWER, CLINICIAN])
-def test_every_url_as_every_user(client, clinician, reviewer, no_role_user, user):
+@pytest.mark.parametrize("user", USERS)
+def test_every_url_as_every_user(client, clinician, reviewer, consultant, no_role_user, user):
     assessment = record(clinician)
-    accounts = {NO_ROLE: no_role_user, REVIEWER: reviewer, CLINICIAN: clinician}
+    accounts = {
+        NO_ROLE: no_role_user,
+        REVIEWER: reviewer,
+        CLINICIAN: clinician,
+        CONSULTANT: consultant,
+    }
     for name, (method, statuses) in EXPECTED.items():
         client.logout()
         if user != ANON:
@@ -62,6 +98,7 @@ def test_every_url_as_every_user(client, clinician, reviewer, no_role_user, user
             "assessments:void",
             "assessments:history",
             "assessments:reevaluate",
+            "assessments:print",
         }
         args = [assessment.pk] if takes_pk else []
         if name == "assessments:patient":
