@@ -213,9 +213,9 @@ class Assessment(models.Model):
             ),
             # The list sorted by resection date, and the worklist's windows.
             models.Index(fields=["-resection_date", "-id"], name="assessment_resection_idx"),
+            # Not a partial index: SQLite cannot match its condition to bound parameters.
             models.Index(
-                fields=["resection_date", "id"],
-                condition=FIRST_SESSION_DUE,
+                fields=["recommendation", "prior_adjuvant_tace_sessions", "resection_date", "id"],
                 name="assessment_due_idx",
             ),
         ]

@@ -76,6 +76,11 @@ def window_passed(today: date) -> Q:
     return Q(resection_date__lt=_passed_before(today))
 
 
+def window_ahead_or_open(today: date) -> Q:
+    # Not ~window_passed(today): a range the due index answers in order.
+    return Q(resection_date__gte=_passed_before(today))
+
+
 def window_state(today: date) -> Case:
     """The state of the first session's window on `today`, in SQL, from the resection
     date (the window is resection + 28 to + 42 days, rules.FIRST_SESSION_WINDOW_DAYS);
@@ -112,13 +117,15 @@ def worklist(*, user, today: date) -> dict:
     due = due_for_tace(today=today).select_related("patient")
     counts = due.aggregate(
         passed=models.Count("pk", filter=window_passed(today)),
-        due=models.Count("pk", filter=~window_passed(today)),
+        due=models.Count("pk", filter=window_ahead_or_open(today)),
     )
     drafts = Assessment.objects.filter(status=Assessment.Status.DRAFT)
     mine = Assessment.objects.filter(created_by=user)
     return {
         # Closing first: the earliest resection has the least time left.
-        "due": due.exclude(window_passed(today)).order_by("resection_date", "id")[:WORKLIST_ROWS],
+        "due": due.filter(window_ahead_or_open(today)).order_by("resection_date", "id")[
+            :WORKLIST_ROWS
+        ],
         "due_count": counts["due"],
         "passed": due.filter(window_passed(today)).order_by("-resection_date", "-id")[
             :WORKLIST_ROWS
@@ -199,8 +206,10 @@ def filtered_assessments(params, *, today: date | None = None):
     filters["sort"] = params.get("sort", "") if params.get("sort") in SORTS else "-assessed"
     if filters["window"] in WINDOWS:
         assessments = due_for_tace(today=today)
-        passed = window_passed(today)
-        assessments = assessments.filter(passed if filters["window"] == "passed" else ~passed)
+        passed = filters["window"] == "passed"
+        assessments = assessments.filter(
+            window_passed(today) if passed else window_ahead_or_open(today)
+        )
     else:
         filters["window"] = ""
         assessments = Assessment.objects.all()

@@ -143,6 +143,7 @@ def assessment_print(request, pk):
             "assessment": assessment,
             "site_name": settings.SITE_NAME,
             "printed_at": timezone.localtime(),
+            "time_zone": timezone.get_current_timezone_name(),
             "window": assessment.first_session_window(),
             "factors": [rules.RISK_FACTORS[c] for c in assessment.risk_factors],
             "contraindications": [rules.CONTRAINDICATIONS[c] for c in assessment.contraindications],
