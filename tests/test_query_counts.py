@@ -44,7 +44,6 @@ def superuser_client(client, django_user_model):
         ("assessments:list", {"q": "demo-0"}),
         ("assessments:list", {"recommendation": "recommended", "voided": "1"}),
         ("assessments:list", {"status": "draft", "sort": "mrn", "resection_from": "2020-01-01"}),
-        ("assessments:list", {"window": "due", "sort": "resection"}),
         ("assessments:worklist", None),
         ("assessments:export", {"status": "draft"}),
         ("assessments:audit_log", None),
