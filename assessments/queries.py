@@ -184,6 +184,15 @@ SORT_LABELS = {
     "-mrn": "MRN, Z to A",
 }
 WINDOWS = {"due": "Due (upcoming, open or closing)", "passed": "Passed"}
+# Folded away on the list until one is used.
+MORE_FILTERS = (
+    "clinician",
+    "window",
+    "assessed_from",
+    "assessed_to",
+    "resection_from",
+    "resection_to",
+)
 LIST_FILTERS = (
     "q",
     "status",

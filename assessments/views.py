@@ -78,6 +78,8 @@ def assessment_list(request):
             "sorts": queries.SORT_LABELS,
             "sort_label": queries.SORT_LABELS[filters["sort"]],
             "filtered": any(value for name, value in filters.items() if name != "sort"),
+            "more_filters": filters["sort"] != "-assessed"
+            or any(filters[name] for name in queries.MORE_FILTERS),
             **filters,
         },
     )
