@@ -214,8 +214,9 @@ class Assessment(models.Model):
             # The list sorted by resection date, and the worklist's windows.
             models.Index(fields=["-resection_date", "-id"], name="assessment_resection_idx"),
             # Not a partial index: SQLite cannot match its condition to bound parameters.
+            # Prior sessions first, so the recommendation filter keeps its own index.
             models.Index(
-                fields=["recommendation", "prior_adjuvant_tace_sessions", "resection_date", "id"],
+                fields=["prior_adjuvant_tace_sessions", "recommendation", "resection_date", "id"],
                 name="assessment_due_idx",
             ),
         ]
