@@ -42,12 +42,16 @@ $(MSGFMT):
 messages: $(VENV)/.installed | $(MSGFMT)
 	DJANGO_DEBUG=1 $(PY) manage.py makemessages -l zh_Hans --no-location --no-obsolete
 
-## make run: install, migrate, create the first administrator, serve on 127.0.0.1:8000 (debug on, SQLite)
+## make run: install, migrate, create the first administrator, serve on 127.0.0.1:$(PORT) (debug on, SQLite)
+# make run PORT=8001 serves another port.
+PORT ?= 8000
 run: export DJANGO_DEBUG = 1
 run: $(VENV)/.installed $(CATALOGUES)
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py create_first_admin
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@echo "Open http://127.0.0.1:$(PORT)/ and log in as the administrator, admin."
+	@echo "A lost password: $(PY) manage.py changepassword admin"
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 ## make serve: production-like on 127.0.0.1:8000: gunicorn, WhiteNoise, debug off
 # No access log (gunicorn's default): it would record query strings, which hold MRNs.

@@ -1,5 +1,9 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.http import HttpResponse, HttpResponseNotAllowed
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import audit, rules
@@ -81,11 +85,11 @@ def export_row(row) -> list:
 class RulesetFilter(admin.SimpleListFilter):
     """The rulesets the engine knows: Django's default filter reads every row for them."""
 
-    title = "ruleset"
+    title = _("ruleset")
     parameter_name = "ruleset"
 
     def lookups(self, request, model_admin):
-        return [(ruleset, f"Ruleset {ruleset}") for ruleset in rules.RULESETS]
+        return [(r, gettext("Ruleset %(ruleset)s") % {"ruleset": r}) for r in rules.RULESETS]
 
     def queryset(self, request, queryset):
         return queryset.filter(ruleset=self.value()) if self.value() else queryset
@@ -115,7 +119,7 @@ class AssessmentAdmin(ReadOnlyHistoryAdmin):
     list_select_related = ["patient", "created_by"]
     actions = ["export_csv"]
 
-    @admin.action(description="Export the selected assessments as CSV", permissions=["view"])
+    @admin.action(description=_("Export the selected assessments as CSV"), permissions=["view"])
     def export_csv(self, request, queryset):
         audit.log_event(
             action=AuditEvent.Action.EXPORT,
@@ -135,3 +139,23 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ["action", "timestamp"]
     search_fields = ["username", "patient__mrn"]
     list_select_related = ["patient"]
+
+
+class RolesUserAdmin(UserAdmin):
+    """The user list with each user's roles (groups), fetched with the page."""
+
+    list_display = [*UserAdmin.list_display, "roles"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description=_("roles"))
+    def roles(self, user):
+        names = sorted(group.name for group in user.groups.all())
+        if user.is_superuser:
+            names.insert(0, gettext("Administrator"))
+        return gettext(", ").join(names) or gettext("none")
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), RolesUserAdmin)

@@ -74,6 +74,15 @@ def audited_history():
     )
 
 
+# An assessment that calls for a first adjuvant session, and so has a window: the
+# worklist's "due" rows before the sessions recorded after it are taken into account.
+FIRST_SESSION_DUE = Q(
+    recommendation=rules.RECOMMENDED,
+    prior_adjuvant_tace_sessions=0,
+    status__in=["draft", "signed"],
+)
+
+
 def _unit_range_constraints(field: str, ranges: dict) -> list[models.CheckConstraint]:
     """A lab value within the range of the unit it was entered in."""
     return [
@@ -227,6 +236,13 @@ class Assessment(models.Model):
     )
     signed_at = models.DateTimeField(null=True, blank=True)
     signature_meaning = models.CharField(_("signature meaning"), max_length=64, blank=True)
+    # The version the signer reviewed (signing saves the next one).
+    signed_version = models.PositiveIntegerField(_("version signed"), null=True, blank=True)
+    self_signed = models.BooleanField(
+        _("self-signed"),
+        default=False,
+        help_text=_("Signed by its author, allowed by DJANGO_ALLOW_SELF_SIGN."),
+    )
     voided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -255,10 +271,19 @@ class Assessment(models.Model):
             models.Index(
                 fields=["recommendation", "-created_at", "-id"], name="assessment_recommend_idx"
             ),
+            # The list sorted by resection date, and the worklist's windows.
+            models.Index(fields=["-resection_date", "-id"], name="assessment_resection_idx"),
+            # Not a partial index: SQLite cannot match its condition to bound parameters.
+            # Prior sessions first, so the recommendation filter keeps its own index.
+            models.Index(
+                fields=["prior_adjuvant_tace_sessions", "recommendation", "resection_date", "id"],
+                name="assessment_due_idx",
+            ),
         ]
         permissions = [
             ("sign_assessment", "Can sign an assessment"),
             ("void_assessment", "Can void an assessment"),
+            ("export_assessment", "Can export assessments as CSV"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -403,6 +428,7 @@ class AuditEvent(models.Model):
         USER_CHANGED = "user_changed", _("User or group changed")
         RECORD_CHANGED = "record_changed", _("Clinical record changed")
         CHAIN_KEYED = "chain_keyed", _("Audit chain keyed")
+        PASSWORD_CHANGED = "password_changed", _("Changed own password")
 
     GENESIS = "0" * 64
 

@@ -1,20 +1,26 @@
 """The queries of the list pages, shared by the views and `manage.py explain_pages`."""
 
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.paginator import Paginator
-from django.db import connection
-from django.db.models import Q, Value
+from django.db import connection, models
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 
 from . import rules
-from .models import Assessment, AuditEvent, Patient
+from .models import FIRST_SESSION_DUE, Assessment, AuditEvent, Patient
 
 PAGE_SIZE = 25
 AUDIT_PAGE_SIZE = 50
+WORKLIST_ROWS = 5
+RECENT_ROWS = 10
+CLOSING_DAYS = 7  # a window with this many days left, or fewer, is closing
 
 
 class CappedPaginator(Paginator):
@@ -55,8 +61,105 @@ def mrn_prefix(prefix: str) -> Q:
     return Q(patient__mrn__startswith=prefix)
 
 
+class WindowState(models.TextChoices):
+    UPCOMING = "upcoming", _("Upcoming")
+    OPEN = "open", _("Open")
+    CLOSING = "closing", _("Closing")
+    PASSED = "passed", _("Passed")
+
+
+def _passed_before(today: date) -> date:
+    """Resected before this day: the first session's window ended before today."""
+    return today - timedelta(days=rules.FIRST_SESSION_WINDOW_DAYS[1])
+
+
+def window_passed(today: date) -> Q:
+    return Q(resection_date__lt=_passed_before(today))
+
+
+def window_ahead_or_open(today: date) -> Q:
+    # Not ~window_passed(today): a range the due index answers in order.
+    return Q(resection_date__gte=_passed_before(today))
+
+
+def window_state(today: date) -> Case:
+    """The state of the first session's window on `today`, in SQL, from the resection
+    date (the window is resection + 28 to + 42 days, rules.FIRST_SESSION_WINDOW_DAYS);
+    "" for an assessment that has no such window."""
+    opens = today - timedelta(days=rules.FIRST_SESSION_WINDOW_DAYS[0])
+    passed_before = _passed_before(today)
+    return Case(
+        When(~FIRST_SESSION_DUE, then=Value("")),
+        When(resection_date__lt=passed_before, then=Value(WindowState.PASSED)),
+        When(
+            resection_date__lte=passed_before + timedelta(days=CLOSING_DAYS),
+            then=Value(WindowState.CLOSING),
+        ),
+        When(resection_date__lte=opens, then=Value(WindowState.OPEN)),
+        default=Value(WindowState.UPCOMING),
+        output_field=models.CharField(),
+    )
+
+
+def due_for_tace(*, today: date) -> QuerySet:
+    """Assessments that call for a first adjuvant session not yet given, each with its
+    window's state on `today` (window_state, a WindowState).
+
+    The one definition of "due". No adjuvant session is recorded yet, so every
+    recommendation of a first session that is not voided is due; once sessions are
+    recorded, those with a session after them are excluded here.
+    """
+    return Assessment.objects.filter(FIRST_SESSION_DUE).annotate(window_state=window_state(today))
+
+
+def worklist(*, user, today: date) -> dict:
+    """The landing page's lists, each a few rows and a count, in a constant number of
+    queries."""
+    due = due_for_tace(today=today).select_related("patient")
+    counts = due.aggregate(
+        passed=models.Count("pk", filter=window_passed(today)),
+        due=models.Count("pk", filter=window_ahead_or_open(today)),
+    )
+    drafts = Assessment.objects.filter(status=Assessment.Status.DRAFT)
+    mine = Assessment.objects.filter(created_by=user)
+    return {
+        # Closing first: the earliest resection has the least time left.
+        "due": due.filter(window_ahead_or_open(today)).order_by("resection_date", "id")[
+            :WORKLIST_ROWS
+        ],
+        "due_count": counts["due"],
+        "passed": due.filter(window_passed(today)).order_by("-resection_date", "-id")[
+            :WORKLIST_ROWS
+        ],
+        "passed_count": counts["passed"],
+        "drafts": drafts.select_related("patient", "created_by").order_by("created_at", "id")[
+            :WORKLIST_ROWS
+        ],
+        "drafts_count": drafts.count(),
+        "mine": mine.select_related("patient")[:RECENT_ROWS],
+        "mine_count": mine.count(),
+    }
+
+
+def users_with_permission(codename: str) -> QuerySet:
+    """Active users who hold an assessments permission, superusers included."""
+    permission = Permission.objects.filter(content_type__app_label="assessments", codename=codename)
+    return (
+        get_user_model()
+        .objects.filter(
+            Q(is_superuser=True)
+            | Q(groups__permissions__in=permission)
+            | Q(user_permissions__in=permission),
+            is_active=True,
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
 LIST_COLUMNS = [
     "created_at",
+    "resection_date",
     "recommendation",
     "status",
     "risk_factors",
@@ -64,23 +167,86 @@ LIST_COLUMNS = [
     "created_by__username",
 ]
 
+# sort parameter: the ordering; the id breaks ties the same way.
+SORTS = {
+    "-assessed": ("-created_at", "-id"),
+    "assessed": ("created_at", "id"),
+    "-resection": ("-resection_date", "-id"),
+    "resection": ("resection_date", "id"),
+    "mrn": ("patient__mrn", "id"),
+    "-mrn": ("-patient__mrn", "-id"),
+}
+SORT_LABELS = {
+    "-assessed": _("Assessed, newest first"),
+    "assessed": _("Assessed, oldest first"),
+    "-resection": _("Resection, newest first"),
+    "resection": _("Resection, oldest first"),
+    "mrn": _("MRN, A to Z"),
+    "-mrn": _("MRN, Z to A"),
+}
+WINDOWS = {"due": _("Due (upcoming, open or closing)"), "passed": _("Passed")}
+# Folded away on the list until one is used.
+MORE_FILTERS = (
+    "clinician",
+    "window",
+    "assessed_from",
+    "assessed_to",
+    "resection_from",
+    "resection_to",
+)
+LIST_FILTERS = (
+    "q",
+    "status",
+    "recommendation",
+    "clinician",
+    "window",
+    "assessed_from",
+    "assessed_to",
+    "resection_from",
+    "resection_to",
+)
 
-def filtered_assessments(params):
+
+def filtered_assessments(params, *, today: date | None = None):
     """The list's rows for its query string; return (queryset, the filters as understood)."""
+    today = today or timezone.localdate()
+    filters = {name: params.get(name, "").strip() for name in LIST_FILTERS}
+    filters["query"] = filters.pop("q")
+    filters["show_voided"] = params.get("voided") == "1"
+    filters["sort"] = params.get("sort", "") if params.get("sort") in SORTS else "-assessed"
+    if filters["window"] in WINDOWS:
+        assessments = due_for_tace(today=today)
+        passed = filters["window"] == "passed"
+        assessments = assessments.filter(
+            window_passed(today) if passed else window_ahead_or_open(today)
+        )
+    else:
+        filters["window"] = ""
+        assessments = Assessment.objects.all()
     # Only what the list shows: a whole row, with its four JSON fields, costs more to load.
-    assessments = Assessment.objects.select_related("patient", "created_by").only(*LIST_COLUMNS)
-    filters = {
-        "query": params.get("q", "").strip(),
-        "recommendation": params.get("recommendation", ""),
-        "show_voided": params.get("voided") == "1",
-    }
+    assessments = assessments.select_related("patient", "created_by").only(*LIST_COLUMNS)
     if filters["query"]:
         assessments = assessments.filter(mrn_prefix(filters["query"]))
+    if filters["status"] in Assessment.Status.values:
+        assessments = assessments.filter(status=filters["status"])
+    else:
+        filters["status"] = ""
+        if not filters["show_voided"]:
+            assessments = assessments.exclude(status=Assessment.Status.VOIDED)
     if filters["recommendation"] in rules.RECOMMENDATIONS:
         assessments = assessments.filter(recommendation=filters["recommendation"])
-    if not filters["show_voided"]:
-        assessments = assessments.exclude(status=Assessment.Status.VOIDED)
-    return assessments, filters
+    if (clinician := _int(filters["clinician"])) is not None:
+        assessments = assessments.filter(created_by_id=clinician)
+    tz = timezone.get_current_timezone()
+    if day := _date(filters["assessed_from"]):
+        assessments = assessments.filter(created_at__gte=datetime.combine(day, time.min, tz))
+    if day := _date(filters["assessed_to"]):
+        assessments = assessments.filter(created_at__lte=datetime.combine(day, time.max, tz))
+    if day := _date(filters["resection_from"]):
+        assessments = assessments.filter(resection_date__gte=day)
+    if day := _date(filters["resection_to"]):
+        assessments = assessments.filter(resection_date__lte=day)
+    return assessments.order_by(*SORTS[filters["sort"]]), filters
 
 
 FILTERS = ("user", "action", "date_from", "date_to")

@@ -4,6 +4,7 @@ Every write goes through save() so that simple-history records it, with the
 acting user, the action and the reason.
 """
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -46,6 +47,9 @@ ALREADY_NEWEST = format_lazy(
     ruleset=rules.LATEST_RULESET,
 )
 ALREADY_SIGNED = _("This assessment is already signed.")
+SELF_SIGN = _(
+    "You created or last amended this assessment: a second person signs it. Nothing was signed."
+)
 
 
 def check_changeable(assessment: Assessment) -> None:
@@ -140,6 +144,8 @@ def amend_assessment(
         current.signed_by = None
         current.signed_at = None
         current.signature_meaning = ""
+        current.signed_version = None
+        current.self_signed = False
     return _save(current, user=user, action=action, reason=reason)
 
 
@@ -160,16 +166,33 @@ def reevaluate_assessment(*, assessment: Assessment, data: dict, user, version: 
     )
 
 
+def authors(assessment: Assessment) -> set[int]:
+    """The ids of who created the assessment and who saved its present version."""
+    last = assessment.history.order_by("-history_id").values_list("history_user_id", flat=True)
+    return {assessment.created_by_id, *last[:1]} - {None}
+
+
+def check_signable(*, assessment: Assessment, user) -> None:
+    """Raise NotAllowed unless this user may sign: two people, superusers included,
+    unless self-signing is allowed (settings.ALLOW_SELF_SIGN)."""
+    check_changeable(assessment)
+    if assessment.status == Assessment.Status.SIGNED:
+        raise NotAllowed(ALREADY_SIGNED)
+    if user.pk in authors(assessment) and not settings.ALLOW_SELF_SIGN:
+        raise NotAllowed(SELF_SIGN)
+
+
 @transaction.atomic
 def sign_assessment(*, assessment: Assessment, user, version: int) -> Assessment:
     """Sign as reviewed and approved; the caller has checked the password."""
     current = _lock(assessment, version)
-    if current.status == Assessment.Status.SIGNED:
-        raise NotAllowed(ALREADY_SIGNED)
+    check_signable(assessment=current, user=user)
+    current.self_signed = user.pk in authors(current)
     current.status = Assessment.Status.SIGNED
     current.signed_by = user
     current.signed_at = timezone.now()
     current.signature_meaning = Assessment.SIGNATURE_MEANING
+    current.signed_version = version
     return _save(current, user=user, action=HistoryAction.SIGNED)
 
 

@@ -1,16 +1,19 @@
 from django.urls import path
 
-from . import views
+from . import views, worklist
 
 app_name = "assessments"
 urlpatterns = [
+    path("", worklist.worklist, name="worklist"),
     path("assessments/", views.assessment_list, name="list"),
+    path("assessments/export/", worklist.assessment_export, name="export"),
     path("assessments/new/", views.assessment_create, name="create"),
     path("assessments/<int:pk>/", views.assessment_detail, name="detail"),
     path("assessments/<int:pk>/edit/", views.assessment_edit, name="edit"),
     path("assessments/<int:pk>/sign/", views.assessment_sign, name="sign"),
     path("assessments/<int:pk>/void/", views.assessment_void, name="void"),
     path("assessments/<int:pk>/history/", views.assessment_history, name="history"),
+    path("assessments/<int:pk>/print/", worklist.assessment_print, name="print"),
     path("assessments/<int:pk>/reevaluate/", views.assessment_reevaluate, name="reevaluate"),
     path("assessments/preview/", views.assessment_preview, name="preview"),
     path("assessments/<int:pk>/edit/preview/", views.amendment_preview, name="edit_preview"),

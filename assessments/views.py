@@ -72,14 +72,33 @@ def assessment_list(request):
             "page": page,
             "page_query": _page_query(request),
             "recommendations": rules.RECOMMENDATIONS,
+            "statuses": Assessment.Status.choices,
+            "clinicians": queries.users_with_permission("add_assessment"),
+            "windows": queries.WINDOWS,
+            "sorts": queries.SORT_LABELS,
+            "sort_label": queries.SORT_LABELS[filters["sort"]],
+            "filtered": any(value for name, value in filters.items() if name != "sort"),
+            "more_filters": filters["sort"] != "-assessed"
+            or any(filters[name] for name in queries.MORE_FILTERS),
             **filters,
         },
     )
 
 
+def _patient_initial(request) -> dict:
+    """?patient=<id> (from the patient page) fills in the MRN, which stays out of URLs."""
+    patient_id = request.GET.get("patient", "")
+    if not (patient_id.isdigit() and len(patient_id) < 19):
+        return {}
+    mrn = Patient.objects.filter(pk=patient_id).values_list("mrn", flat=True).first()
+    return {"mrn": mrn} if mrn else {}
+
+
 @permission_required("assessments.add_assessment")
 def assessment_create(request):
-    form = AssessmentForm(request.POST if request.method == "POST" else None)
+    form = AssessmentForm(
+        request.POST if request.method == "POST" else None, initial=_patient_initial(request)
+    )
     if form.is_valid():
         assessment = services.record_assessment(data=form.cleaned_data, user=request.user)
         messages.success(request, gettext("Assessment saved."))
@@ -286,6 +305,8 @@ def assessment_sign(request, pk):
     assessment = _assessment(pk)
     if refused := _refused(request, assessment):
         return refused
+    if refused := _not_signable(request, assessment):
+        return refused
     form = SignForm(
         request.POST if request.method == "POST" else None,
         request=request,
@@ -313,6 +334,22 @@ def assessment_sign(request, pk):
             "last_attempt": form.is_bound and lockout.one_attempt_left(request),
         },
     )
+
+
+def _not_signable(request, assessment):
+    """The sign page without its form, saying why and who may sign instead."""
+    try:
+        services.check_signable(assessment=assessment, user=request.user)
+    except services.NotAllowed as refusal:
+        signers = queries.users_with_permission("sign_assessment").exclude(
+            pk__in=services.authors(assessment)
+        )
+        return render(
+            request,
+            "assessments/assessment_sign.html",
+            {"assessment": assessment, "refusal": str(refusal), "signers": signers},
+        )
+    return None
 
 
 @permission_required("assessments.void_assessment")
@@ -420,7 +457,12 @@ def assessment_history(request, pk):
 def patient_detail(request, pk):
     patient = get_object_or_404(Patient, pk=pk)
     audit.log_event(action=Action.VIEW_PATIENT, request=request, obj=patient, patient=patient)
-    assessments = patient.assessments.select_related("created_by")
+    today = timezone.localdate()
+    assessments = (
+        patient.assessments.select_related("created_by", "signed_by")
+        .annotate(window_state=queries.window_state(today))
+        .order_by("resection_date", "created_at", "id")
+    )
     return render(
         request,
         "assessments/patient_detail.html",

@@ -233,7 +233,7 @@ if not re.fullmatch(r"([A-Za-z0-9_-]+/)+", ADMIN_URL):
     raise ImproperlyConfigured(f"DJANGO_ADMIN_URL must look like 'admin/', not {ADMIN_URL!r}.")
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "assessments:list"
+LOGIN_REDIRECT_URL = "assessments:worklist"
 LOGOUT_REDIRECT_URL = "login"
 
 # Seconds. tace_site.middleware logs out after SESSION_IDLE_TIMEOUT without a request
@@ -296,6 +296,12 @@ LOGGING = {
     # The audit log records failed logins and lockouts; axes' INFO lines add nothing.
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# The hospital's name, on printouts.
+SITE_NAME = os.environ.get("DJANGO_SITE_NAME", "").strip()
+# Two-person sign-off: the author of an assessment may not sign it, unless a unit with
+# a single consultant turns this on; the signature then says it was a self-signature.
+ALLOW_SELF_SIGN = env_bool("DJANGO_ALLOW_SELF_SIGN")
 
 # The audit trail: history is never reverted, only added to.
 SIMPLE_HISTORY_REVERT_DISABLED = True

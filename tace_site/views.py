@@ -5,6 +5,9 @@ from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from assessments import audit
+from assessments.models import AuditEvent
+
 from .middleware import LOGGED_OUT_BECAUSE
 
 
@@ -33,3 +36,14 @@ class LoginView(auth_views.LoginView):
     def form_valid(self, form):
         self.request.session.pop(LOGGED_OUT_BECAUSE, None)
         return super().form_valid(form)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's view, with the app's template; the audit log records the change."""
+
+    template_name = "registration/change_password.html"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit.log_event(action=AuditEvent.Action.PASSWORD_CHANGED, request=self.request)
+        return response

@@ -26,7 +26,8 @@ PANEL = {
 }
 
 
-ROLES = importlib.import_module("assessments.migrations.0003_roles").ROLES
+# The roles as the newest migration that sets them leaves them.
+ROLES = importlib.import_module("assessments.migrations.0012_consultants").ROLES
 
 
 @pytest.fixture(autouse=True)
@@ -80,6 +81,17 @@ def clinician(django_user_model):
 @pytest.fixture
 def other_clinician(django_user_model):
     return make_user(django_user_model, "dr-ng", "Clinicians")
+
+
+@pytest.fixture
+def consultant(django_user_model):
+    return make_user(django_user_model, "dr-wu", "Consultants")
+
+
+@pytest.fixture
+def consultant_client(client, consultant):
+    client.force_login(consultant)
+    return client
 
 
 @pytest.fixture

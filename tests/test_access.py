@@ -9,40 +9,65 @@ from tests.conftest import PASSWORD, amend_data, events, record
 
 pytestmark = pytest.mark.django_db
 
-ANON, NO_ROLE, REVIEWER, CLINICIAN = "anonymous", "no role", "reviewer", "clinician"
+ANON, NO_ROLE, REVIEWER, CLINICIAN, CONSULTANT = (
+    "anonymous",
+    "no role",
+    "reviewer",
+    "clinician",
+    "consultant",
+)
+USERS = [ANON, NO_ROLE, REVIEWER, CLINICIAN, CONSULTANT]
 LOGIN = 302  # anonymous users are sent to the login page
+ALL_LOGGED_IN = {ANON: LOGIN, NO_ROLE: 200, REVIEWER: 200, CLINICIAN: 200, CONSULTANT: 200}
+VIEWERS = {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 200, CONSULTANT: 200}
+WRITERS = {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 200, CONSULTANT: 200}
 
 # name: (method, {user: status})
 EXPECTED = {
-    "home": ("get", {ANON: 302, NO_ROLE: 302, REVIEWER: 302, CLINICIAN: 302}),
-    "login": ("get", {ANON: 200, NO_ROLE: 200, REVIEWER: 200, CLINICIAN: 200}),
-    "logout": ("post", {ANON: 302, NO_ROLE: 302, REVIEWER: 302, CLINICIAN: 302}),
-    "healthz": ("get", {ANON: 200, NO_ROLE: 200, REVIEWER: 200, CLINICIAN: 200}),
+    "login": ("get", dict.fromkeys(USERS, 200)),
+    "logout": ("post", dict.fromkeys(USERS, 302)),
+    "password_change": ("get", ALL_LOGGED_IN),
+    "password_change_done": ("get", ALL_LOGGED_IN),
+    "healthz": ("get", dict.fromkeys(USERS, 200)),
     # The language menu, on the login page too; it only sets a cookie.
-    "set_language": ("post", {ANON: 302, NO_ROLE: 302, REVIEWER: 302, CLINICIAN: 302}),
-    "admin:index": ("get", {ANON: 302, NO_ROLE: 302, REVIEWER: 302, CLINICIAN: 302}),
-    "assessments:list": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 200}),
-    "assessments:create": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 200}),
-    "assessments:detail": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 200}),
-    "assessments:edit": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 200}),
-    "assessments:sign": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 200}),
-    "assessments:void": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 200}),
-    "assessments:history": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 200}),
+    "set_language": ("post", dict.fromkeys(USERS, 302)),
+    "admin:index": ("get", dict.fromkeys(USERS, 302)),
+    "assessments:worklist": ("get", VIEWERS),
+    "assessments:list": ("get", VIEWERS),
+    # Reviewers and consultants export; clinicians do not.
+    "assessments:export": (
+        "get",
+        {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 403, CONSULTANT: 200},
+    ),
+    "assessments:create": ("get", WRITERS),
+    "assessments:detail": ("get", VIEWERS),
+    "assessments:print": ("get", VIEWERS),
+    "assessments:edit": ("get", WRITERS),
+    # A second person signs: the consultant, not the clinician who made it.
+    "assessments:sign": (
+        "get",
+        {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 403, CONSULTANT: 200},
+    ),
+    "assessments:void": ("get", WRITERS),
+    "assessments:history": ("get", VIEWERS),
     # Already under the newest ruleset: the clinician is sent back to the assessment.
-    "assessments:reevaluate": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 302}),
-    "assessments:preview": ("post", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 200}),
-    "assessments:edit_preview": (
-        "post",
-        {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 200},
+    "assessments:reevaluate": (
+        "get",
+        {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 302, CONSULTANT: 302},
     ),
-    "assessments:reevaluate_preview": (
-        "post",
-        {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 200},
+    "assessments:preview": ("post", WRITERS),
+    "assessments:edit_preview": ("post", WRITERS),
+    "assessments:reevaluate_preview": ("post", WRITERS),
+    "assessments:rules": ("get", ALL_LOGGED_IN),
+    "assessments:patient": ("get", VIEWERS),
+    "assessments:audit_log": (
+        "get",
+        {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 403, CONSULTANT: 403},
     ),
-    "assessments:rules": ("get", {ANON: LOGIN, NO_ROLE: 200, REVIEWER: 200, CLINICIAN: 200}),
-    "assessments:patient": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 200}),
-    "assessments:audit_log": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 403}),
-    "assessments:audit_export": ("get", {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 403}),
+    "assessments:audit_export": (
+        "get",
+        {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 403, CONSULTANT: 403},
+    ),
 }
 
 
@@ -59,10 +84,15 @@ def test_the_table_covers_every_url():
     assert set(url_names()) | {"admin:index"} == set(EXPECTED)
 
 
-@pytest.mark.parametrize("user", [ANON, NO_ROLE, REVIEWER, CLINICIAN])
-def test_every_url_as_every_user(client, clinician, reviewer, no_role_user, user):
+@pytest.mark.parametrize("user", USERS)
+def test_every_url_as_every_user(client, clinician, reviewer, consultant, no_role_user, user):
     assessment = record(clinician)
-    accounts = {NO_ROLE: no_role_user, REVIEWER: reviewer, CLINICIAN: clinician}
+    accounts = {
+        NO_ROLE: no_role_user,
+        REVIEWER: reviewer,
+        CLINICIAN: clinician,
+        CONSULTANT: consultant,
+    }
     for name, (method, statuses) in EXPECTED.items():
         client.logout()
         if user != ANON:
@@ -76,6 +106,7 @@ def test_every_url_as_every_user(client, clinician, reviewer, no_role_user, user
             "assessments:reevaluate",
             "assessments:edit_preview",
             "assessments:reevaluate_preview",
+            "assessments:print",
         }
         args = [assessment.pk] if takes_pk else []
         if name == "assessments:patient":
@@ -91,27 +122,25 @@ def test_every_url_as_every_user(client, clinician, reviewer, no_role_user, user
 
 
 def test_roles_exist_with_least_privilege():
-    clinicians = set(
-        Group.objects.get(name="Clinicians").permissions.values_list("codename", flat=True)
-    )
-    reviewers = set(
-        Group.objects.get(name="Reviewers").permissions.values_list("codename", flat=True)
-    )
-    assert {
-        "add_assessment",
-        "change_assessment",
-        "sign_assessment",
-        "void_assessment",
-    } <= clinicians
-    assert "view_auditevent" not in clinicians
+    def role(name):
+        return set(Group.objects.get(name=name).permissions.values_list("codename", flat=True))
+
+    clinicians, consultants, reviewers = role("Clinicians"), role("Consultants"), role("Reviewers")
+    assert {"add_assessment", "change_assessment", "void_assessment"} <= clinicians
+    # Two-person sign-off: clinicians record, consultants sign.
+    assert "sign_assessment" not in clinicians
+    assert consultants == clinicians | {"sign_assessment", "export_assessment"}
+    assert "view_auditevent" not in consultants
     assert reviewers == {
         "view_patient",
         "view_assessment",
         "view_historicalassessment",
         "view_historicalpatient",
         "view_auditevent",
+        "export_assessment",
     }
-    assert not any(code.startswith("delete_") for code in clinicians | reviewers)
+    everyone = clinicians | consultants | reviewers
+    assert not any(code.startswith("delete_") for code in everyone)
 
 
 @pytest.mark.parametrize("action", ["edit", "sign", "void"])

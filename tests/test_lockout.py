@@ -74,9 +74,9 @@ def test_behind_the_proxy_the_client_is_locked_not_the_proxy(behind_one_proxy, c
     assert failed.client_ip == "203.0.113.5"
 
 
-def test_wrong_signing_passwords_count_towards_the_lockout(client, clinician):
+def test_wrong_signing_passwords_count_towards_the_lockout(client, clinician, consultant):
     assessment = record(clinician)
-    client.force_login(clinician)
+    client.force_login(consultant)
     url = reverse("assessments:sign", args=[assessment.pk])
     for _ in range(5):
         client.post(url, {"password": "wrong-password", "version": 1})
@@ -85,9 +85,9 @@ def test_wrong_signing_passwords_count_towards_the_lockout(client, clinician):
     assert response.status_code == 302
     assessment.refresh_from_db()
     assert assessment.status == "draft"
-    assert AuditEvent.objects.filter(action="locked_out", username="dr-lee").exists()
+    assert AuditEvent.objects.filter(action="locked_out", username="dr-wu").exists()
     client.post(reverse("logout"))
-    assert attempt(client, PASSWORD).status_code == 429
+    assert attempt(client, PASSWORD, username="dr-wu").status_code == 429
 
 
 @pytest.mark.parametrize(

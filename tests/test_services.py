@@ -35,10 +35,10 @@ def test_amend_form_is_filled_from_the_assessment(clinician_client, clinician):
     assert "mrn" not in form.fields
 
 
-def test_sign_and_void_pages_render(clinician_client, clinician):
+def test_sign_and_void_pages_render(consultant_client, clinician):
     assessment = record(clinician)
     for name in ["sign", "void"]:
-        response = clinician_client.get(reverse(f"assessments:{name}", args=[assessment.pk]))
+        response = consultant_client.get(reverse(f"assessments:{name}", args=[assessment.pk]))
         assert response.status_code == 200
         assert response.context["form"]["version"].value() == 1
 
@@ -87,25 +87,27 @@ def test_amend_with_bad_value_changes_nothing(clinician_client, clinician):
     assert history_count(assessment) == 1
 
 
-def test_sign_with_password(clinician_client, clinician):
+def test_sign_with_password(consultant_client, clinician, consultant):
     assessment = record(clinician)
-    response = clinician_client.post(
+    response = consultant_client.post(
         reverse("assessments:sign", args=[assessment.pk]),
         {"password": PASSWORD, "version": assessment.version},
     )
     assert response.status_code == 302
     assessment.refresh_from_db()
     assert assessment.status == "signed"
-    assert assessment.signed_by == clinician
+    assert assessment.signed_by == consultant
     assert assessment.signed_at is not None
     assert assessment.signature_meaning == "reviewed and approved"
+    assert assessment.signed_version == 1
+    assert not assessment.self_signed
     assert history_count(assessment) == 2
     assert assessment.history.first().action == "signed"
 
 
-def test_sign_with_wrong_password_signs_nothing_and_is_a_failed_login(clinician_client, clinician):
+def test_sign_with_wrong_password_signs_nothing_and_is_a_failed_login(consultant_client, clinician):
     assessment = record(clinician)
-    response = clinician_client.post(
+    response = consultant_client.post(
         reverse("assessments:sign", args=[assessment.pk]),
         {"password": "wrong-password", "version": assessment.version},
     )
@@ -115,26 +117,30 @@ def test_sign_with_wrong_password_signs_nothing_and_is_a_failed_login(clinician_
     assert assessment.status == "draft"
     assert history_count(assessment) == 1
     (failed,) = events("login_failed")
-    assert failed.username == "dr-lee"
+    assert failed.username == "dr-wu"
     assert failed.client_ip == "127.0.0.1"
 
 
-def test_amending_a_signed_assessment_withdraws_the_signature(clinician_client, clinician):
+def test_amending_a_signed_assessment_withdraws_the_signature(client, clinician, consultant):
     assessment = record(clinician)
-    clinician_client.post(
+    client.force_login(consultant)
+    client.post(
         reverse("assessments:sign", args=[assessment.pk]), {"password": PASSWORD, "version": 1}
     )
     assessment.refresh_from_db()
-    clinician_client.post(
+    assert assessment.status == "signed"
+    client.force_login(clinician)
+    client.post(
         reverse("assessments:edit", args=[assessment.pk]), amend_data(assessment, notes="MDT 3/2")
     )
     assessment.refresh_from_db()
     assert assessment.status == "draft"
     assert assessment.signed_by is None
+    assert assessment.signed_version is None
     latest = assessment.history.first()
     assert latest.action == "signature_withdrawn"
     assert latest.get_action_display() == "Amended; signature withdrawn"
-    html = clinician_client.get(reverse("assessments:history", args=[assessment.pk])).content
+    html = client.get(reverse("assessments:history", args=[assessment.pk])).content
     assert b"Amended; signature withdrawn" in html
 
 
@@ -174,14 +180,14 @@ def test_void_without_reason_changes_nothing(clinician_client, clinician):
 
 
 @pytest.mark.parametrize("action", ["edit", "sign", "void"])
-def test_a_voided_assessment_cannot_change(clinician_client, clinician, action):
+def test_a_voided_assessment_cannot_change(consultant_client, clinician, action):
     assessment = record(clinician)
-    clinician_client.post(
+    consultant_client.post(
         reverse("assessments:void", args=[assessment.pk]),
         {"reason": "Duplicate entry", "version": 1},
     )
     data = {**amend_data(assessment), "password": PASSWORD, "reason": "again", "version": "2"}
-    response = clinician_client.post(reverse(f"assessments:{action}", args=[assessment.pk]), data)
+    response = consultant_client.post(reverse(f"assessments:{action}", args=[assessment.pk]), data)
     assert response.status_code == 302
     assert history_count(assessment) == 2
 

@@ -21,9 +21,9 @@ def failures():
     return sum(AccessAttempt.objects.values_list("failures_since_start", flat=True))
 
 
-def test_a_correct_password_resets_the_count(client, clinician):
+def test_a_correct_password_resets_the_count(client, clinician, consultant):
     first, second = record(clinician), record(clinician, mrn="MRN-2")
-    client.force_login(clinician)
+    client.force_login(consultant)
     for _ in range(3):
         sign(client, first)
     assert failures() == 3
@@ -36,17 +36,19 @@ def test_a_correct_password_resets_the_count(client, clinician):
     assert "_auth_user_id" in client.session
 
 
-def test_the_page_warns_before_the_last_attempt(client, clinician):
+def test_the_page_warns_before_the_last_attempt(client, clinician, consultant):
     assessment = record(clinician)
-    client.force_login(clinician)
+    client.force_login(consultant)
     for _ in range(3):
         assert WARNING not in sign(client, assessment).content.decode()
     assert WARNING in sign(client, assessment).content.decode()
 
 
-def test_a_lockout_while_signing_ends_the_session_with_a_clear_message(client, clinician):
+def test_a_lockout_while_signing_ends_the_session_with_a_clear_message(
+    client, clinician, consultant
+):
     assessment = record(clinician)
-    client.force_login(clinician)
+    client.force_login(consultant)
     for _ in range(4):
         sign(client, assessment)
     locked = sign(client, assessment)
@@ -55,7 +57,7 @@ def test_a_lockout_while_signing_ends_the_session_with_a_clear_message(client, c
     assert "Too many failed logins" in page
     assert "nothing was signed, and you were logged out" in page
     assert "_auth_user_id" not in client.session
-    assert AuditEvent.objects.filter(action="locked_out", username="dr-lee").exists()
+    assert AuditEvent.objects.filter(action="locked_out", username="dr-wu").exists()
     # Nothing half-working is left: the next page asks for a login.
     response = client.get(assessment.get_absolute_url())
     assert response.status_code == 302

@@ -185,11 +185,13 @@ def test_list_pages_of_25(clinician_client, clinician):
     assert 'href="?q=mrn&amp;voided=1&amp;page=2"' in response.content.decode()
 
 
-def test_patient_page_lists_their_assessments(clinician_client, clinician):
-    mine = [record(clinician, mrn="P-1"), record(clinician, mrn="P-1")]
+def test_patient_page_lists_their_assessments_by_resection_date(clinician_client, clinician):
+    today = timezone.localdate()
+    later = record(clinician, mrn="P-1", resection_date=str(today - timedelta(days=10)))
+    earlier = record(clinician, mrn="P-1", resection_date=str(today - timedelta(days=400)))
     other = record(clinician, mrn="P-2")
-    response = clinician_client.get(mine[0].patient.get_absolute_url())
-    assert list(response.context["assessments"]) == mine[::-1]
+    response = clinician_client.get(later.patient.get_absolute_url())
+    assert list(response.context["assessments"]) == [earlier, later]
     assert other.get_absolute_url() not in response.content.decode()
 
 

@@ -87,11 +87,15 @@ def log_in(page):
     return log_in
 
 
+# The worklist, where a login lands.
+WORKLIST_URL = re.compile(r"^https?://[^/]+/$")
+
+
 @pytest.fixture
 def clinician_page(page, log_in, clinician):
     """A page logged in as the clinician, through the login page."""
     log_in(clinician.username)
-    expect(page).to_have_url(re.compile(r"/assessments/$"))
+    expect(page).to_have_url(WORKLIST_URL)
     return page
 
 

@@ -17,7 +17,7 @@ def test_search_by_mrn_and_filter_by_recommendation(clinician_page, record):
 
     page.get_by_label("MRN (exact or beginning)").fill("ab")
     page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(r"\?q=ab&recommendation=$"))
+    expect(page).to_have_url(re.compile(r"\?q=ab&status=&recommendation=&"))
     expect(mrns).to_have_text(["AB-200", "AB-100"])
 
     page.get_by_label("Recommendation").select_option(label="Recommended")

@@ -47,9 +47,9 @@ def test_amend_with_a_reason_and_find_the_change_in_the_history(clinician_page, 
     expect(versions.last).to_have_attribute("data-action", "created")
 
 
-def test_sign_with_the_password(clinician_page, record):
-    page = clinician_page
-    assessment = record(mrn="MRN-S1")
+def test_sign_with_the_password(page, log_in, consultant, record):
+    assessment = record(mrn="MRN-S1")  # by the clinician: the consultant signs it
+    log_in(consultant.username)
     page.goto(assessment.get_absolute_url())
     expect(page.locator("[data-status]")).to_have_attribute("data-status", "draft")
     page.get_by_role("link", name="Sign", exact=True).click()
@@ -68,11 +68,11 @@ def test_sign_with_the_password(clinician_page, record):
     page.get_by_role("button", name="Sign as reviewed and approved").click()
     signed = page.locator("[data-status]")
     expect(signed).to_have_attribute("data-status", "signed")
-    expect(signed).to_contain_text("Signed as reviewed and approved by dr-lee")
+    expect(signed).to_contain_text("Signed as reviewed and approved by dr-wu")
     # Signed once: the detail page offers no second signature.
     expect(page.get_by_role("link", name="Sign", exact=True)).to_have_count(0)
     assessment.refresh_from_db()
-    assert (assessment.status, assessment.signed_by.username) == ("signed", "dr-lee")
+    assert (assessment.status, assessment.signed_by.username) == ("signed", "dr-wu")
 
 
 def test_void_with_a_reason(clinician_page, record):
@@ -99,7 +99,7 @@ def test_void_with_a_reason(clinician_page, record):
     expect(status).to_contain_text("Voided by dr-lee")
     expect(status.locator("q")).to_have_text("Entered for the wrong patient.")
     expect(page.locator(".row.voided")).to_have_count(1)
-    expect(page.locator(".actions .btn")).to_have_text(["History"])
+    expect(page.locator(".actions .btn")).to_have_text(["History", "Print view"])
 
     page.get_by_role("link", name="Assessments", exact=True).click()
     mrns = page.locator("tbody tr td:first-child")
@@ -116,8 +116,8 @@ def test_a_reviewer_browses_and_filters_the_audit_log(page, log_in, reviewer, re
     for assessment in (first, second):
         page.goto(assessment.get_absolute_url())
         expect(page.get_by_role("heading", level=1)).to_contain_text(assessment.patient.mrn)
-        # Reviewers read: the only action offered is the history.
-        expect(page.locator(".actions .btn")).to_have_text(["History"])
+        # Reviewers read: the only actions offered are the history and the printout.
+        expect(page.locator(".actions .btn")).to_have_text(["History", "Print view"])
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Audit log")

@@ -50,9 +50,9 @@ def test_phone_width_needs_no_horizontal_scrolling(clinician_page, recommended, 
         expect(page.get_by_role("cell", name="TACE recommended")).to_be_in_viewport()
 
 
-def test_detail_prints_as_a_one_page_summary(clinician_page, clinician, recommended):
+def test_detail_prints_as_a_one_page_summary(clinician_page, consultant, recommended):
     page = clinician_page
-    services.sign_assessment(assessment=recommended, user=clinician, version=recommended.version)
+    services.sign_assessment(assessment=recommended, user=consultant, version=recommended.version)
     page.goto(recommended.get_absolute_url())
     page.emulate_media(media="print")
     expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
@@ -75,7 +75,7 @@ def test_detail_prints_as_a_one_page_summary(clinician_page, clinician, recommen
         "dr-lee",
         f"{recommended.created_at:%-d %b %Y}",
         "does not replace",
-        "Signed as reviewed and approved by dr-lee",
+        "Signed as reviewed and approved by dr-wu",
     ]:
         expect(printed).to_contain_text(text, use_inner_text=True)
     for paper in ("A4", "Letter"):
@@ -100,8 +100,16 @@ def test_skip_link_and_a_visible_focus_ring(clinician_page):
     assert ring() == ["solid", "3px"]
     page.keyboard.press("Enter")
     expect(page.locator("main")).to_be_focused()
-    controls = ["New assessment", "MRN (exact or beginning)", "Recommendation", "Include voided"]
-    for control in [*controls, "Search"]:
+    controls = [
+        "New assessment",
+        "MRN (exact or beginning)",
+        "Status",
+        "Recommendation",
+        "Include voided",
+        "Search",
+        "More filters and sorting",
+    ]
+    for control in controls:
         page.keyboard.press("Tab")
         expect(page.locator(":focus")).to_have_accessible_name(control)
         assert ring() == ["solid", "3px"], control

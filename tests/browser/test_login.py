@@ -17,7 +17,7 @@ def test_wrong_password_shows_an_error_and_stays_logged_out(page, log_in, clinic
 
 def test_log_in_and_out(clinician_page):
     page = clinician_page
-    expect(page.get_by_role("heading", name="Assessments")).to_be_visible()
+    expect(page.get_by_role("heading", name="Worklist")).to_be_visible()
     expect(page.get_by_role("navigation", name="Main")).to_contain_text("dr-lee")
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/$"))

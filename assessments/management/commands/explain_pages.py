@@ -31,7 +31,8 @@ def indexes_on(model, column: str) -> set[str]:
 
 
 def page_queries(patient: Patient) -> dict:
-    """The queries of the list, its search and filter, the patient page and the audit log,
+    """The queries of the list, its search, filters and sorts (the worklist's among them),
+    the patient page and the audit log,
     built by the pages' own functions, each with the indexes it should use.
 
     A count is explained as the query it counts.
@@ -42,6 +43,9 @@ def page_queries(patient: Patient) -> dict:
         ("list", "", {"assessment_created_idx"}, {"assessment_status_idx"}),
         ("search", f"q={patient.mrn[:-1]}", search, search),
         ("recommendation", "recommendation=recommended", {"assessment_recommend_idx"}, None),
+        ("awaiting sign-off", "status=draft&sort=assessed", {"assessment_status_idx"}, None),
+        ("by resection date", "sort=-resection&voided=1", {"assessment_resection_idx"}, None),
+        ("due for TACE", "window=due&sort=resection", {"assessment_due_idx"}, None),
     ]:
         assessments, _ = filtered_assessments(QueryDict(params))
         queries[name] = (assessments[:PAGE_SIZE], index)
