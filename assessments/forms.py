@@ -393,7 +393,7 @@ class RecordFields(forms.Form):
     resection_date = forms.DateField(
         label=_("Date of resection"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=_("The day of the liver resection (not in the future)."),
+        help_text=_("The day of the liver resection (not in the future), as YYYY-MM-DD."),
         error_messages={"invalid": _("Enter a date, such as 2026-03-31.")},
     )
     notes = forms.CharField(

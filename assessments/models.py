@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.urls import reverse
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -125,7 +125,7 @@ class Assessment(models.Model):
         SIGNED = "signed", _("Signed")
         VOIDED = "voided", _("Voided")
 
-    SIGNATURE_MEANING = "reviewed and approved"
+    SIGNATURE_MEANING = gettext_noop("reviewed and approved")  # stored in English; shown translated
     # Field names by role, in the order of the form.
     RULE_INPUTS = [
         "tumor_size_cm",

@@ -17,7 +17,7 @@ from django.utils import translation
 
 from assessments import rules, wording
 from assessments.models import Assessment
-from tests.conftest import PANEL, record
+from tests.conftest import PANEL, record, ruleset_1_assessment
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
@@ -118,3 +118,126 @@ def test_the_language_comes_from_the_browser_and_the_menu(client):
     assert response.cookies["django_language"].value == "zh-hans"
     assert response.cookies["django_language"]["httponly"]
     assert '<html lang="zh-hans">' in client.get(reverse("login")).content.decode()
+
+
+# Sentences of the English pages; none may remain on a page in Chinese.
+ENGLISH = [
+    "Skip to main content",
+    "Log out",
+    "Change password",
+    "This tool supports",
+    "Worklist",
+    "Assessments",
+    "New assessment",
+    "Audit log",
+    "Risk of recurrence",
+    "Adjuvant TACE recommended",
+    "Adjuvant TACE not recommended",
+    "High-risk factors",
+    "Rationale",
+    "Computed from",
+    "Largest tumor diameter",
+    "Cirrhosis grade",
+    "Vascular invasion",
+    "The largest tumor is larger than",
+    "No liver-function panel",
+    "first session",
+    "Draft",
+    "Signed",
+    "Save and show recommendation",
+    "Save amendment",
+    "Re-evaluate and save",
+    "Sign as reviewed and approved",
+    "Void assessment",
+    "Cancel",
+    "Every version, newest first",
+    "The rules and their evidence",
+    "When to use it",
+    "Sources",
+    "Fires when",
+    "No events match",
+    "Filter",
+    "Page not found",
+    "You do not have permission",
+    "Too many failed logins",
+    "Log in",
+    "Preview",
+    "still missing or invalid",
+    "Recommendation",
+    "Status",
+    # A header: group names (Clinicians, ...) are data and stay as they were named.
+    "Clinician</th>",
+    "Print",
+]
+
+
+def english_left(html: str) -> list[str]:
+    return [sentence for sentence in ENGLISH if sentence in html]
+
+
+@pytest.fixture
+def pages(client, clinician, consultant, reviewer, no_role_user):
+    """Every page of the app in Chinese, by name: (the user who sees it, how)."""
+    assessment = record(clinician, tumor_size_cm="6.0", **PANEL)
+    old = ruleset_1_assessment(clinician)
+    pk, patient = assessment.pk, assessment.patient.pk
+    preview_data = {"mrn": "MRN-1", "tumor_size_cm": "6.0"}
+    return {
+        "worklist": (clinician, "get", reverse("assessments:worklist"), None),
+        "list": (clinician, "get", reverse("assessments:list"), None),
+        "form": (clinician, "get", reverse("assessments:create"), None),
+        "preview": (clinician, "post", reverse("assessments:preview"), preview_data),
+        "detail": (clinician, "get", reverse("assessments:detail", args=[pk]), None),
+        "print": (clinician, "get", reverse("assessments:print", args=[pk]), None),
+        "history": (clinician, "get", reverse("assessments:history", args=[pk]), None),
+        "patient": (clinician, "get", reverse("assessments:patient", args=[patient]), None),
+        "sign": (consultant, "get", reverse("assessments:sign", args=[pk]), None),
+        "sign refused": (clinician, "get", reverse("assessments:sign", args=[pk]), None),
+        "void": (clinician, "get", reverse("assessments:void", args=[pk]), None),
+        "amend": (clinician, "get", reverse("assessments:edit", args=[pk]), None),
+        "re-evaluate": (clinician, "get", reverse("assessments:reevaluate", args=[old.pk]), None),
+        "rules": (clinician, "get", reverse("assessments:rules"), None),
+        "audit log": (reviewer, "get", reverse("assessments:audit_log"), None),
+        "password": (clinician, "get", reverse("password_change"), None),
+        "login": (None, "get", reverse("login"), None),
+        "403": (no_role_user, "get", reverse("assessments:list"), None),
+        "404": (clinician, "get", "/no-such-page/", None),
+    }
+
+
+@pytest.mark.django_db
+def test_every_page_renders_in_chinese(client, pages):
+    found = {}
+    for name, (user, method, url, data) in pages.items():
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        response = getattr(client, method)(url, data or {}, **ZH)
+        html = response.content.decode()
+        if name != "preview":  # a fragment of the form's page
+            assert '<html lang="zh-hans">' in html, name
+        found[name] = english_left(html)
+    assert found == dict.fromkeys(pages, []), found
+
+
+@pytest.mark.django_db
+def test_the_lockout_page_renders_in_chinese(client, clinician):
+    for _ in range(5):
+        response = client.post(
+            reverse("login"), {"username": "dr-lee", "password": "wrong-password"}, **ZH
+        )
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert "登录失败次数过多" in html
+    assert english_left(html) == []
+
+
+@pytest.mark.django_db
+def test_dates_follow_the_language(client, clinician):
+    assessment = record(clinician, tumor_size_cm="6.0")
+    client.force_login(clinician)
+    day = assessment.resection_date
+    url = assessment.get_absolute_url()
+    assert f"{day.day} {day:%b} {day.year}" in client.get(url).content.decode()
+    chinese = client.get(url, **ZH).content.decode()
+    assert f"{day.year}年{day.month}月{day.day}日" in chinese
