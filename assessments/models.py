@@ -339,6 +339,14 @@ class AuditEvent(models.Model):
         EXPORT = "export", "Exported"
         PERMISSION_DENIED = "permission_denied", "Refused: no permission"
         USER_CHANGED = "user_changed", "User or group changed"
+        # Through the REST API (api/): each names the token in its detail.
+        API_EVALUATE = "api_evaluate", "API: scored inputs (nothing stored)"
+        API_LIST = "api_list", "API: listed assessments"
+        API_LOOKUP = "api_lookup", "API: looked up a patient by MRN"
+        API_CREATE = "api_create", "API: created an assessment"
+        API_AMEND = "api_amend", "API: amended an assessment"
+        API_VOID = "api_void", "API: voided an assessment"
+        API_TOKEN = "api_token", "API token created or revoked"
 
     GENESIS = "0" * 64
 
