@@ -229,3 +229,57 @@ LOGGING = {
 
 # The audit trail: history is never reverted, only added to.
 SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# --- REST API (api/): Django REST Framework, knox tokens, drf-spectacular -------------
+INSTALLED_APPS += [
+    "rest_framework",
+    "knox",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
+]
+# Knox stores a digest of each token, never the token; api.ApiToken adds its name.
+KNOX_TOKEN_MODEL = "api.ApiToken"
+API_TOKEN_DEFAULT_DAYS = 90
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Bearer",
+    "TOKEN_TTL": timedelta(days=API_TOKEN_DEFAULT_DAYS),
+    "AUTO_REFRESH": False,
+}
+API_MAX_BODY_BYTES = 1024 * 1024
+# Requests per token (or browser session) and per client address, e.g. "600/min".
+API_THROTTLE_RATES = {
+    "token": os.environ.get("DJANGO_API_RATE_TOKEN", "600/min"),
+    "address": os.environ.get("DJANGO_API_RATE_ADDRESS", "1200/min"),
+}
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.BearerTokenAuthentication",  # first: 401 names Bearer
+        "rest_framework.authentication.SessionAuthentication",  # with CSRF
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.ContractJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttles.AddressRateThrottle",
+        "api.throttles.TokenRateThrottle",
+    ],
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Adjuvant TACE decision support API",
+    "DESCRIPTION": "Score and record assessments with the web form's checks. See docs/api.md.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Codes stay inline beside each field (no shared enum components).
+    "POSTPROCESSING_HOOKS": [],
+}
+# --- end REST API ----------------------------------------------------------------------
