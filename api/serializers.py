@@ -82,11 +82,12 @@ class FormSerializer(serializers.Serializer):
 
 
 def form_serializer(name: str, form_class, *, exclude=(), rename=None, extra=None):
+    """`rename` maps the form's field names to the API's."""
     rename = rename or {}
     attrs = {
         "form_class": form_class,
-        "rename": rename,
-        **form_fields(form_class, exclude=exclude, rename={v: k for k, v in rename.items()}),
+        "rename": {api_name: form_name for form_name, api_name in rename.items()},
+        **form_fields(form_class, exclude=exclude, rename=rename),
         **(extra or {}),
     }
     return type(name, (FormSerializer,), attrs)

@@ -451,7 +451,13 @@ class SchemaView(SpectacularAPIView):
 
 
 class DocsView(SpectacularSwaggerSplitView):
-    """Swagger UI from drf-spectacular-sidecar's static files; the site's login page
-    guards it (no login_not_required), so it is for logged-in users only."""
+    """Swagger UI from drf-spectacular-sidecar's static files, for logged-in users:
+    others go to the login page."""
 
     template_name = "api/swagger_ui.html"
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        view = super().as_view(**initkwargs)
+        view.login_required = True  # DRF exempts its views from the login page; not this one
+        return view
