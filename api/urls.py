@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -14,4 +14,6 @@ urlpatterns = [
     path("patients/<int:pk>", views.PatientView.as_view(), name="patient"),
     path("schema/", views.SchemaView.as_view(), name="schema"),
     path("docs/", views.DocsView.as_view(url_name="api:schema"), name="docs"),
+    # Anything else under the API, such as assessments/abc: a JSON 404, not the site's page.
+    re_path(r"", views.not_found),
 ]

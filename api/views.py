@@ -6,9 +6,11 @@ from datetime import datetime, time
 
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Prefetch
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, serializers, status
@@ -440,6 +442,12 @@ class PatientView(ApiView):
         patient = get_object_or_404(Patient, pk=pk)
         log(request, Action.VIEW_PATIENT, obj=patient, patient=patient)
         return _patient_answer(patient)
+
+
+@csrf_exempt  # it changes nothing, and a POST must get the same JSON 404
+@login_not_required
+def not_found(request):
+    return JsonResponse({"errors": {"__all__": ["Not found."]}}, status=404)
 
 
 class SchemaView(SpectacularAPIView):
