@@ -6,7 +6,7 @@ from datetime import datetime, time
 
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Prefetch
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +22,7 @@ from rest_framework.response import Response
 
 from assessments import audit, queries, rules, services
 from assessments.forms import AMEND_FORMS
+from assessments.management.commands.recommend import encode
 from assessments.models import Assessment, AuditEvent, Patient
 from assessments.views import history_versions
 
@@ -190,7 +191,8 @@ class EvaluateView(ApiView):
         result = rules.evaluate(
             rules.Inputs.from_data(serializer.validated_data["data"]), ruleset=ruleset
         )
-        return Response(result.as_dict())
+        # Byte for byte what `manage.py recommend` prints.
+        return HttpResponse(encode(result.as_dict()), content_type="application/json")
 
 
 class AssessmentPagination(CursorPagination):

@@ -126,7 +126,9 @@ def start_server(env: dict, port: int, workers: int, logfile: Path) -> subproces
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 120
+    # make serve migrates and runs collectstatic first, which compresses every static file
+    # (Swagger UI's bundle among them): slow on a busy machine.
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit(f"make serve exited ({server.returncode}):\n{logfile.read_text()}")
@@ -137,7 +139,7 @@ def start_server(env: dict, port: int, workers: int, logfile: Path) -> subproces
         except OSError:
             time.sleep(0.5)
     stop_server(server)
-    raise SystemExit("The server did not answer /healthz within 120 s.")
+    raise SystemExit("The server did not answer /healthz within 300 s.")
 
 
 def stop_server(server: subprocess.Popen) -> None:
