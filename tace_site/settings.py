@@ -8,6 +8,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from whitenoise.compress import Compressor
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -290,4 +291,7 @@ SPECTACULAR_SETTINGS = {
     # Codes stay inline beside each field (no shared enum components).
     "POSTPROCESSING_HOOKS": [],
 }
+# Swagger UI's source maps are for a browser's developer tools: compressing them (gzip
+# and brotli) would add a third to what collectstatic does at every start.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 # --- end REST API ----------------------------------------------------------------------
