@@ -250,7 +250,12 @@ class AssessmentsView(ListModelMixin, ApiView):
         log(
             request,
             Action.API_LIST,
-            filters={k: str(v) for k, v in request.query_params.items() if k != "cursor"},
+            # The known filters only: whatever else a client puts in the URL stays out.
+            filters={
+                name: request.query_params[name]
+                for name in ListFilters().fields
+                if name in request.query_params
+            },
         )
         return response
 

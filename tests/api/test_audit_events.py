@@ -96,3 +96,10 @@ def test_a_session_call_says_so(client, clinician):
     client.force_login(clinician)
     client.get("/api/v1/assessments")
     assert last_event().detail["token"] == "(browser session)"
+
+
+def test_the_list_logs_its_known_filters_only(clinician_api):
+    clinician_api.get("assessments", {"recommendation": "recommended", "mrn": "A-123"})
+    event = last_event()
+    assert event.action == Action.API_LIST
+    assert event.detail["filters"] == {"recommendation": "recommended"}
