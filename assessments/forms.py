@@ -157,7 +157,37 @@ class CodeField(JsonTypedField, forms.ChoiceField):
         return value
 
 
-class RuleInputsForm(FocusFirstErrorMixin, forms.Form):
+class TextField(JsonTypedField, forms.CharField):
+    """Text: in JSON, a string (a number, a boolean, an array or an object is refused)."""
+
+    default_error_messages = {"invalid": _("Enter this as a JSON string.")}
+
+    def to_python(self, value):
+        if self.json_input and value is not None and not isinstance(value, str):
+            raise self.invalid()
+        return super().to_python(value)
+
+
+class DateField(JsonTypedField, forms.DateField):
+    """A date: in JSON, a string such as 2026-03-31."""
+
+    def to_python(self, value):
+        if self.json_input and value is not None and not isinstance(value, str):
+            raise self.invalid()
+        return super().to_python(value)
+
+
+class JsonInputMixin:
+    """`json_input=True` applies the contract's JSON typing rules to every field."""
+
+    def __init__(self, *args, json_input: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.json_input = json_input
+        for field in self.fields.values():
+            field.json_input = json_input
+
+
+class RuleInputsForm(JsonInputMixin, FocusFirstErrorMixin, forms.Form):
     tumor_size_cm = DecimalField(
         label=_("Largest tumor diameter (cm)"),
         min_value=rules.TUMOR_SIZE_MIN_CM,
@@ -216,12 +246,6 @@ class RuleInputsForm(FocusFirstErrorMixin, forms.Form):
         return 0 if value is None else value
 
     ruleset = rules.RULESET_1
-
-    def __init__(self, *args, json_input: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.json_input = json_input
-        for field in self.fields.values():
-            field.json_input = json_input
 
 
 # The five values of the panel, as named inside a sentence.
@@ -390,13 +414,13 @@ RULESET_FORMS = {
 class RecordFields(forms.Form):
     """What an assessment stores beside the rule inputs."""
 
-    resection_date = forms.DateField(
+    resection_date = DateField(
         label=_("Date of resection"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("The day of the liver resection (not in the future), as YYYY-MM-DD."),
         error_messages={"invalid": _("Enter a date, such as 2026-03-31.")},
     )
-    notes = forms.CharField(
+    notes = TextField(
         label=_("Notes"),
         required=False,
         max_length=5000,
@@ -450,7 +474,7 @@ class RecordFields(forms.Form):
 class AssessmentForm(RecordFields, RuleInputsV3Form):
     """A new assessment: always under the newest ruleset."""
 
-    mrn = forms.CharField(
+    mrn = TextField(
         label=_("MRN (medical record number)"),
         max_length=32,
         validators=[MRN_VALIDATOR],
@@ -465,7 +489,7 @@ class AssessmentForm(RecordFields, RuleInputsV3Form):
 REASON_MIN_LENGTH = 5
 
 
-class ReasonField(forms.CharField):
+class ReasonField(TextField):
     def __init__(self, **kwargs):
         super().__init__(
             min_length=REASON_MIN_LENGTH,
@@ -541,12 +565,21 @@ class SignForm(FocusFirstErrorMixin, forms.Form):
         return password
 
 
-class VoidForm(FocusFirstErrorMixin, forms.Form):
+class VoidForm(JsonInputMixin, FocusFirstErrorMixin, forms.Form):
     reason = ReasonField(
         label=_("Reason for voiding"),
         help_text=_("Why this assessment is void (at least 5 characters). Shown with it."),
     )
     version = VersionField()
+
+
+class PatientLookupForm(JsonInputMixin, forms.Form):
+    """Find a patient by MRN, which travels in a body, never in a URL."""
+
+    mrn = AssessmentForm.base_fields["mrn"]
+
+    def clean_mrn(self):
+        return self.cleaned_data["mrn"].upper()
 
 
 class DuplicateKey(ValueError):

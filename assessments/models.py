@@ -429,6 +429,14 @@ class AuditEvent(models.Model):
         RECORD_CHANGED = "record_changed", _("Clinical record changed")
         CHAIN_KEYED = "chain_keyed", _("Audit chain keyed")
         PASSWORD_CHANGED = "password_changed", _("Changed own password")
+        # Through the REST API (api/): each names the token in its detail.
+        API_EVALUATE = "api_evaluate", _("API: scored inputs (nothing stored)")
+        API_LIST = "api_list", _("API: listed assessments")
+        API_LOOKUP = "api_lookup", _("API: looked up a patient by MRN")
+        API_CREATE = "api_create", _("API: created an assessment")
+        API_AMEND = "api_amend", _("API: amended an assessment")
+        API_VOID = "api_void", _("API: voided an assessment")
+        API_TOKEN = "api_token", _("API token created or revoked")
 
     GENESIS = "0" * 64
 

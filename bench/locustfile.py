@@ -21,6 +21,7 @@ from locust.contrib.fasthttp import FastHttpUser
 PAGE = os.environ.get("BENCH_PAGE", "")
 ROWS = int(os.environ.get("BENCH_ROWS", "100000"))
 PASSWORD = os.environ.get("SEED_DEMO_PASSWORD", "")
+API_TOKEN = os.environ.get("BENCH_API_TOKEN", "")
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 DETAIL = re.compile(r"/assessments/\d+/$")
 logged_in = 0
@@ -174,6 +175,41 @@ class Reviewer(BenchUser):
         self.page("audit log", "/audit/")
 
     PAGES = {"audit log": audit_log}
+
+    @task
+    def go(self):
+        self.run_page(self.PAGES)
+
+
+class Integration(BenchUser):
+    """A hospital system: a Bearer token, no login, JSON in and out."""
+
+    def evaluate(self):
+        body = {
+            "tumor_size_cm": round(random.uniform(1, 12), 1),
+            "tumor_count": random.choice([1, 1, 2, 3]),
+            "vascular_invasion": random.choice(["none", "microvascular", "portal_vein_branch"]),
+            "cirrhosis_grade": random.choice(["none", "mild", "moderate"]),
+            "bilirubin": f"{random.uniform(5, 40):.1f}",
+            "bilirubin_unit": "umol_l",
+            "albumin": f"{random.uniform(28, 45):.0f}",
+            "albumin_unit": "g_l",
+            "inr": f"{random.uniform(0.9, 1.6):.2f}",
+            "ascites": "none",
+            "encephalopathy": "none",
+        }
+        with self.client.post(
+            "/api/v1/evaluate",
+            json=body,
+            headers={"Authorization": f"Bearer {API_TOKEN}"},
+            name="evaluate",
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            if response.status_code != 200:
+                response.failure(f"{response.status_code}")
+
+    PAGES = {"evaluate": evaluate}
 
     @task
     def go(self):

@@ -1,5 +1,6 @@
 """Settings, all from the environment (see README.md, "Configuration")."""
 
+import importlib.util
 import ipaddress
 import os
 import re
@@ -9,6 +10,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from whitenoise.compress import Compressor
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -305,3 +307,70 @@ ALLOW_SELF_SIGN = env_bool("DJANGO_ALLOW_SELF_SIGN")
 
 # The audit trail: history is never reverted, only added to.
 SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# --- REST API (api/): Django REST Framework, knox tokens, drf-spectacular -------------
+INSTALLED_APPS += [
+    "rest_framework",
+    "knox",
+    "drf_spectacular",
+    "api",
+]
+# Swagger UI from drf-spectacular-sidecar, and only it: its Redoc build (not served here)
+# would double what collectstatic compresses at every start of make serve.
+STATICFILES_DIRS += [
+    (
+        "drf_spectacular_sidecar/swagger-ui-dist",
+        Path(importlib.util.find_spec("drf_spectacular_sidecar").origin).parent
+        / "static/drf_spectacular_sidecar/swagger-ui-dist",
+    )
+]
+# Knox stores a digest of each token, never the token; api.ApiToken adds its name.
+KNOX_TOKEN_MODEL = "api.ApiToken"
+# Knox's own migrations create its token table even when the model is swapped out; a
+# table nothing uses, whose foreign key to the users then blocks PostgreSQL's TRUNCATE.
+MIGRATION_MODULES = {"knox": None}
+API_TOKEN_DEFAULT_DAYS = 90
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Bearer",
+    "TOKEN_TTL": timedelta(days=API_TOKEN_DEFAULT_DAYS),
+    "AUTO_REFRESH": False,
+}
+API_MAX_BODY_BYTES = 1024 * 1024
+# Requests per token (or browser session) and per client address, e.g. "600/min".
+API_THROTTLE_RATES = {
+    "token": os.environ.get("DJANGO_API_RATE_TOKEN", "600/min"),
+    "address": os.environ.get("DJANGO_API_RATE_ADDRESS", "1200/min"),
+}
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.BearerTokenAuthentication",  # first: 401 names Bearer
+        "rest_framework.authentication.SessionAuthentication",  # with CSRF
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.ContractJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttles.AddressRateThrottle",
+        "api.throttles.TokenRateThrottle",
+    ],
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Adjuvant TACE decision support API",
+    "DESCRIPTION": "Score and record assessments with the web form's checks. See docs/api.md.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Codes stay inline beside each field (no shared enum components).
+    "POSTPROCESSING_HOOKS": [],
+}
+# Swagger UI's source maps are for a browser's developer tools: compressing them (gzip
+# and brotli) would add a third to what collectstatic does at every start.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
+# --- end REST API ----------------------------------------------------------------------

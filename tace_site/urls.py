@@ -22,5 +22,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     # The language menu is on every page, the login page included.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("api/v1/", include("api.urls")),
     path("", include("assessments.urls")),
 ]

@@ -1,10 +1,13 @@
 """Every URL of the app, as every kind of user: the expected status, nothing else."""
 
+import json
+
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from assessments.models import Assessment
+from tests.api.conftest import ApiClient, token_for
 from tests.conftest import PASSWORD, amend_data, events, record
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +71,38 @@ EXPECTED = {
         "get",
         {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 403, CONSULTANT: 403},
     ),
+    # The API's browsable docs are a page for logged-in users.
+    "api:docs": ("get", ALL_LOGGED_IN),
 }
+
+# The API, called with each user's token: (name, method, body, {user: status}).
+# Anonymous calls answer 401, never a redirect; a Reviewers token reads, never writes.
+INPUTS = {"tumor_size_cm": "5.1", "tumor_count": 1, "vascular_invasion": "none",
+          "cirrhosis_grade": "mild"}  # fmt: skip
+NEW = {**INPUTS, "mrn": "API-9", "resection_date": "2026-01-05", "notes": ""}
+AMEND = {**INPUTS, "resection_date": "2026-01-05", "notes": "", "reason": "Remeasured"}
+API_EXPECTED = [
+    ("api:evaluate", "post", INPUTS, {ANON: 401, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 200}),
+    ("api:assessments", "get", None, {ANON: 401, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 200}),
+    ("api:assessments", "post", NEW, {ANON: 401, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 201}),
+    ("api:assessment", "get", None, {ANON: 401, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 200}),
+    ("api:amend", "post", AMEND, {ANON: 401, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 200}),
+    (
+        "api:void",
+        "post",
+        {"reason": "Wrong patient"},
+        {ANON: 401, NO_ROLE: 403, REVIEWER: 403, CLINICIAN: 200},
+    ),  # fmt: skip
+    ("api:history", "get", None, {ANON: 401, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 200}),
+    (
+        "api:patient_lookup",
+        "post",
+        {"mrn": "MRN-1"},
+        {ANON: 401, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 200},
+    ),  # fmt: skip
+    ("api:patient", "get", None, {ANON: 401, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 200}),
+    ("api:schema", "get", None, {ANON: 401, NO_ROLE: 200, REVIEWER: 200, CLINICIAN: 200}),
+]
 
 
 def url_names(patterns=None, namespace=""):
@@ -81,7 +115,8 @@ def url_names(patterns=None, namespace=""):
 
 
 def test_the_table_covers_every_url():
-    assert set(url_names()) | {"admin:index"} == set(EXPECTED)
+    api = {name for name, *_ in API_EXPECTED}
+    assert set(url_names()) | {"admin:index"} == set(EXPECTED) | api
 
 
 @pytest.mark.parametrize("user", USERS)
@@ -198,3 +233,36 @@ def test_anonymous_sent_to_login(client, clinician, name):
 
 
 # What a reviewer sees
+
+
+@pytest.mark.parametrize("user", USERS)
+def test_every_api_url_as_every_user(clinician, reviewer, consultant, no_role_user, user):
+    accounts = {
+        NO_ROLE: no_role_user,
+        REVIEWER: reviewer,
+        CLINICIAN: clinician,
+        CONSULTANT: consultant,
+    }
+    token = token_for(accounts[user]) if user != ANON else None
+    for name, method, body, statuses in API_EXPECTED:
+        assessment = record(clinician)  # a fresh one, at version 1, for each call
+        args = {"api:patient": [assessment.patient.pk]}.get(name, [])
+        if name in {"api:assessment", "api:amend", "api:void", "api:history"}:
+            args = [assessment.pk]
+        url = reverse(name, args=args)
+        api = ApiClient(token)
+        if method == "get":
+            response = api.client.get(url, headers=api.headers)
+        else:
+            response = api.client.post(
+                url,
+                json.dumps(body),
+                content_type="application/json",
+                headers={**api.headers, "If-Match": '"1"'},
+            )
+        # Consultants hold the clinicians' permissions and more; signing is not in the API.
+        statuses = {**statuses, CONSULTANT: statuses[CLINICIAN]}
+        assert response.status_code == statuses[user], (name, method, user, response.content)
+        assert "Location" not in response or statuses[user] == 201, name
+        if statuses[user] >= 400:  # a refusal changes nothing
+            assert Assessment.objects.get(pk=assessment.pk).version == 1, name
