@@ -78,18 +78,20 @@ serve: $(VENV)/.installed $(CATALOGUES)
 	exec $(VENV)/bin/gunicorn tace_site.wsgi --bind $(BIND) --workers $(WORKERS) \
 		--forwarded-allow-ips "$$DJANGO_TRUSTED_PROXIES" --no-control-socket
 
-# The browser tests drive Debian's Chromium (Playwright downloads no browser here).
+# The browser tests drive Debian's Chromium (Playwright downloads no browser here),
+# with a Chinese font so that pages, screenshots and printouts in Chinese show their text.
 CHROMIUM := /usr/bin/chromium
-$(CHROMIUM):
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+$(CHROMIUM) $(CJK_FONT):
 	apt-get update
-	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-wqy-microhei
 
 ## make test: install the dev requirements and Chromium, lint, run the whole suite
-test: $(VENV)/.installed-dev $(CHROMIUM) $(CATALOGUES) lint
+test: $(VENV)/.installed-dev $(CHROMIUM) $(CJK_FONT) $(CATALOGUES) lint
 	$(PY) -m pytest
 
 ## make test-postgres: the suite on PostgreSQL (TEST_DATABASE_URL; pytest-django makes the test database)
-test-postgres: $(VENV)/.installed-dev $(CHROMIUM) $(CATALOGUES)
+test-postgres: $(VENV)/.installed-dev $(CHROMIUM) $(CJK_FONT) $(CATALOGUES)
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest
 
 lint: $(VENV)/.installed-dev
@@ -101,7 +103,7 @@ format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check --fix .
 
 ## make screenshots: retake the README's screenshots (docs/screenshots/) in headless Chromium
-screenshots: $(VENV)/.installed-dev $(CATALOGUES)
+screenshots: $(VENV)/.installed-dev $(CHROMIUM) $(CJK_FONT) $(CATALOGUES)
 	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/browser/test_screenshots.py
 
 ## make bench: seed ROWS assessments into a throw-away SQLite database, serve it as make serve does,

@@ -50,5 +50,12 @@ def test_form_and_result_screenshots(clinician_page):
     expect(page.locator(".liver-function")).to_have_attribute("data-child-pugh-class", "A")
     page.screenshot(path=out / "result.png", full_page=True)
 
-    for name in ("form.png", "result.png"):
+    # The same result in Chinese, the language chosen from the menu.
+    page.select_option("#language", "zh-hans")
+    page.get_by_role("button", name="Change language").click()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+    expect(page.locator("[data-recommendation]")).to_contain_text("推荐辅助性TACE")
+    page.screenshot(path=out / "result-zh.png", full_page=True)
+
+    for name in ("form.png", "result.png", "result-zh.png"):
         assert (out / name).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
