@@ -3,7 +3,7 @@ import time
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext, ngettext
 
@@ -12,6 +12,7 @@ ACTIVE_AT = "session_active_at"
 LOGGED_OUT_BECAUSE = "logged_out_because"
 # Saving the session on every request would write to the database on every page view.
 ACTIVITY_RESOLUTION = 60
+API_PREFIX = "/api/"
 
 
 def _duration(seconds: int) -> str:
@@ -56,6 +57,8 @@ class SessionTimeoutMiddleware:
                 # page says why however it is reached: a message would be used up by the
                 # first page rendered, perhaps one fetched by a script.
                 session[LOGGED_OUT_BECAUSE] = reason
+                if request.path.startswith(API_PREFIX):  # a program, not a person: no login page
+                    return JsonResponse({"errors": {"__all__": [reason]}}, status=401)
                 return redirect_to_login(request.get_full_path())
         return self.get_response(request)
 

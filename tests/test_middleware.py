@@ -73,6 +73,20 @@ def test_limits_are_settings(settings, active_client):
     )
 
 
+def test_an_api_call_after_an_idle_timeout_answers_401_not_the_login_page(active_client):
+    move_back(active_client, ACTIVE_AT, 15 * 60)
+    response = active_client.get("/api/v1/assessments")
+    assert response.status_code == 401
+    assert response.json() == {
+        "errors": {
+            "__all__": [
+                "You were logged out after 15 minutes without activity. Please log in again."
+            ]
+        }
+    }
+    assert "_auth_user_id" not in active_client.session
+
+
 def test_activity_is_written_at_most_once_a_minute(active_client):
     key = active_client.session.session_key
     move_back(active_client, ACTIVE_AT, 50)
