@@ -91,12 +91,27 @@ class JsonTypedField:
         return forms.ValidationError(self.error_messages["invalid"], code="invalid")
 
 
-class DecimalField(JsonTypedField, forms.DecimalField):
-    """A decimal with a point: a JSON number or a string of ASCII digits."""
+class NumberText(JsonTypedField):
+    """A number typed in a text box, so that the browser sends what was typed (a
+    number box drops "2,5"), or given in JSON."""
+
+    inputmode = "decimal"
+    pattern = DECIMAL_TEXT
 
     def __init__(self, **kwargs):
-        attrs = {"inputmode": "decimal", "autocomplete": "off"}
+        attrs = {"inputmode": self.inputmode, "autocomplete": "off"}
         super().__init__(widget=forms.TextInput(attrs=attrs), **kwargs)
+
+    def digits(self, text: str) -> str:
+        """The text, stripped, if it is ASCII digits of the field's pattern."""
+        text = text.strip()
+        if len(text) > MAX_TEXT_LENGTH or not self.pattern.fullmatch(text):
+            raise self.invalid()
+        return text
+
+
+class DecimalField(NumberText, forms.DecimalField):
+    """A decimal with a point: a JSON number or a string of ASCII digits."""
 
     def to_python(self, value):
         if self.not_given(value):
@@ -110,9 +125,7 @@ class DecimalField(JsonTypedField, forms.DecimalField):
                     % {"point": point, "typed": text},
                     code="comma",
                 )
-            if len(text) > MAX_TEXT_LENGTH or not DECIMAL_TEXT.fullmatch(text):
-                raise self.invalid()
-            return Decimal(text)
+            return Decimal(self.digits(text))
         if isinstance(value, bool) or not isinstance(value, int | Decimal):
             raise self.invalid()
         if isinstance(value, Decimal) and not value.is_finite():
@@ -120,21 +133,17 @@ class DecimalField(JsonTypedField, forms.DecimalField):
         return Decimal(value)
 
 
-class IntegerField(JsonTypedField, forms.IntegerField):
+class IntegerField(NumberText, forms.IntegerField):
     """A whole number: a JSON integer or a string of ASCII digits (never 2.0)."""
 
-    def __init__(self, **kwargs):
-        attrs = {"inputmode": "numeric", "autocomplete": "off"}
-        super().__init__(widget=forms.TextInput(attrs=attrs), **kwargs)
+    inputmode = "numeric"
+    pattern = INTEGER_TEXT
 
     def to_python(self, value):
         if self.not_given(value):
             return None
         if isinstance(value, str):
-            text = value.strip()
-            if len(text) > MAX_TEXT_LENGTH or not INTEGER_TEXT.fullmatch(text):
-                raise self.invalid()
-            return int(text)
+            return int(self.digits(value))
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.invalid()
         return value
