@@ -437,6 +437,13 @@ class AuditEvent(models.Model):
         API_AMEND = "api_amend", _("API: amended an assessment")
         API_VOID = "api_void", _("API: voided an assessment")
         API_TOKEN = "api_token", _("API token created or revoked")
+        # From the EHR (ehr/): CDS Hooks calls and FHIR reads.
+        CDS_CALL = "cds_call", _("CDS Hooks: answered an EHR's call")
+        CDS_FEEDBACK = "cds_feedback", _("CDS Hooks: a card accepted or overridden")
+        CDS_REFUSED = "cds_refused", _("CDS Hooks: refused a call")
+        CDS_CLIENT = "cds_client", _("CDS Hooks: EHR client registered or removed")
+        FHIR_READ = "fhir_read", _("FHIR: read a RiskAssessment")
+        VIEW_OUTCOMES = "view_outcomes", _("Viewed the outcomes page")
 
     GENESIS = "0" * 64
 
