@@ -20,16 +20,21 @@ from simple_history.signals import post_create_historical_record, pre_create_his
 
 from tace_site import proxy
 
-from .models import Assessment, AuditEvent, HistoryAction, Patient
+from .models import Assessment, AuditEvent, FollowUpEvent, HistoryAction, Patient
 
 # Tables nobody may UPDATE or DELETE, administrators included.
 APPEND_ONLY_TABLES = [
     "assessments_auditevent",
     "assessments_historicalassessment",
     "assessments_historicalpatient",
+    "assessments_historicalfollowupevent",
 ]
 # Tables whose rows are voided, never deleted (migration 0008).
-NEVER_DELETED_TABLES = ["assessments_assessment", "assessments_patient"]
+NEVER_DELETED_TABLES = [
+    "assessments_assessment",
+    "assessments_patient",
+    "assessments_followupevent",
+]
 
 _SQLITE_TRIGGERS = [
     *(
@@ -145,7 +150,11 @@ def log_event(
 
 # The clinical record: each history row sealed into the chain.
 
-HISTORY_MODELS = {"historicalassessment": Assessment, "historicalpatient": Patient}
+HISTORY_MODELS = {
+    "historicalassessment": Assessment,
+    "historicalpatient": Patient,
+    "historicalfollowupevent": FollowUpEvent,
+}
 
 
 def _plain(value):

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.urls import reverse
-from django.utils.translation import gettext, gettext_lazy, gettext_noop
+from django.utils.translation import gettext, gettext_lazy, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -96,6 +96,28 @@ def _unit_range_constraints(field: str, ranges: dict) -> list[models.CheckConstr
     ]
 
 
+class ResectionMargin(models.TextChoices):
+    WIDE = "ge_1cm", _("At least 1 cm")
+    NARROW = "lt_1cm", _("Under 1 cm")
+    INVOLVED = "r1", _("Involved (R1)")
+
+
+class YesNo(models.TextChoices):
+    YES = "yes", _("Yes")
+    NO = "no", _("No")
+
+
+class MviGrade(models.TextChoices):
+    """Microvascular invasion, graded as the Chinese pathology guideline does."""
+
+    M0 = "m0", _("M0: no microvascular invasion")
+    M1 = "m1", _("M1: 5 or fewer, within 1 cm of the tumor")
+    M2 = "m2", _("M2: more than 5, or beyond 1 cm")
+
+
+AFP_MAX_NG_ML = 1_000_000
+
+
 class Patient(models.Model):
     """A patient, known here only by the hospital's medical record number."""
 
@@ -152,6 +174,15 @@ class Assessment(models.Model):
         "cautions",
     ]
     LIVER_FUNCTION = ["child_pugh_score", "child_pugh_class", "albi_score", "albi_grade"]
+    # Recorded for follow-up; no ruleset reads them.
+    PATHOLOGY = [
+        "resection_margin",
+        "satellite_nodules",
+        "mvi_grade",
+        "afp_before_ng_ml",
+        "afp_after_ng_ml",
+        "tumor_rupture",
+    ]
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="assessments")
     resection_date = models.DateField(_("resection date"))
@@ -199,6 +230,23 @@ class Assessment(models.Model):
         choices=translated(rules.ENCEPHALOPATHY),
         null=True,
         blank=True,
+    )
+    # Pathology and AFP: recorded for follow-up, not part of the recommendation.
+    resection_margin = models.CharField(
+        _("resection margin"), max_length=8, choices=ResectionMargin.choices, blank=True
+    )
+    satellite_nodules = models.CharField(
+        _("satellite nodules"), max_length=3, choices=YesNo.choices, blank=True
+    )
+    mvi_grade = models.CharField(_("MVI grade"), max_length=2, choices=MviGrade.choices, blank=True)
+    afp_before_ng_ml = models.DecimalField(
+        _("AFP before surgery (ng/mL)"), max_digits=8, decimal_places=1, null=True, blank=True
+    )
+    afp_after_ng_ml = models.DecimalField(
+        _("AFP after surgery (ng/mL)"), max_digits=8, decimal_places=1, null=True, blank=True
+    )
+    tumor_rupture = models.CharField(
+        _("tumor rupture"), max_length=3, choices=YesNo.choices, blank=True
     )
     notes = models.TextField(_("notes"), blank=True, max_length=5000)
 
@@ -284,6 +332,7 @@ class Assessment(models.Model):
             ("sign_assessment", "Can sign an assessment"),
             ("void_assessment", "Can void an assessment"),
             ("export_assessment", "Can export assessments as CSV"),
+            ("view_outcomes", "Can view the unit's outcomes"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -363,6 +412,21 @@ class Assessment(models.Model):
                 ),
                 name="assessment_unit_codes",
             ),
+            models.CheckConstraint(
+                condition=Q(resection_margin__in=["", *ResectionMargin.values])
+                & Q(satellite_nodules__in=["", *YesNo.values])
+                & Q(mvi_grade__in=["", *MviGrade.values])
+                & Q(tumor_rupture__in=["", *YesNo.values]),
+                name="assessment_pathology_codes",
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{field}__isnull": True})
+                    | Q(**{f"{field}__gte": 0, f"{field}__lte": AFP_MAX_NG_ML}),
+                    name=f"assessment_{field}_range",
+                )
+                for field in ("afp_before_ng_ml", "afp_after_ng_ml")
+            ),
         ]
 
     def __str__(self):
@@ -406,6 +470,150 @@ class Assessment(models.Model):
         if self.recommendation != rules.RECOMMENDED or self.prior_adjuvant_tace_sessions:
             return None
         return rules.first_session_window(self.resection_date)
+
+
+class FollowUpEvent(models.Model):
+    """What happened after the recommendation: a session given, a recurrence, a
+    recurrence-free visit, a death. Amended with a reason, voided, never deleted."""
+
+    class Kind(models.TextChoices):
+        TACE_SESSION = "tace_session", _("Adjuvant TACE session given")
+        RECURRENCE = "recurrence", _("Recurrence")
+        NO_RECURRENCE = "no_recurrence", _("Last follow-up, no recurrence")
+        DEATH = "death", _("Death")
+
+    class Complications(models.TextChoices):
+        NONE = "none", pgettext_lazy("complications", "None")
+        MINOR = "minor", _("Minor")
+        MAJOR = "major", _("Major")
+
+    class Site(models.TextChoices):
+        INTRAHEPATIC = "intrahepatic", _("Intrahepatic")
+        EXTRAHEPATIC = "extrahepatic", _("Extrahepatic")
+        BOTH = "both", _("Both intra- and extrahepatic")
+
+    class FoundBy(models.TextChoices):
+        IMAGING = "imaging", _("Imaging")
+        AFP = "afp", _("AFP")
+        BOTH = "both", _("Imaging and AFP")
+
+    class Cause(models.TextChoices):
+        HCC = "hcc", _("HCC")
+        LIVER_FAILURE = "liver_failure", _("Liver failure")
+        OTHER = "other", _("Other")
+        UNKNOWN = "unknown", _("Unknown")
+
+    class Status(models.TextChoices):
+        RECORDED = "recorded", _("Recorded")
+        VOIDED = "voided", _("Voided")
+
+    # The fields each kind takes beyond the date and the notes; the others stay empty.
+    KIND_FIELDS = {
+        Kind.TACE_SESSION: ["assessment", "complications", "complication_details"],
+        Kind.RECURRENCE: ["recurrence_site", "found_by"],
+        Kind.NO_RECURRENCE: [],
+        Kind.DEATH: ["death_cause"],
+    }
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(_("event"), max_length=16, choices=Kind.choices)
+    date = models.DateField(_("date"))
+    # A session follows one of the patient's assessments.
+    assessment = models.ForeignKey(
+        "Assessment",
+        on_delete=models.PROTECT,
+        related_name="sessions",
+        null=True,
+        blank=True,
+        verbose_name=_("assessment it follows"),
+    )
+    complications = models.CharField(
+        _("complications"), max_length=8, choices=Complications.choices, blank=True
+    )
+    complication_details = models.TextField(_("complication details"), max_length=1000, blank=True)
+    recurrence_site = models.CharField(
+        _("site of recurrence"), max_length=16, choices=Site.choices, blank=True
+    )
+    found_by = models.CharField(_("found by"), max_length=8, choices=FoundBy.choices, blank=True)
+    death_cause = models.CharField(
+        _("cause of death"), max_length=16, choices=Cause.choices, blank=True
+    )
+    notes = models.TextField(_("notes"), max_length=5000, blank=True)
+
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.RECORDED
+    )
+    version = models.PositiveIntegerField(default=1)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.TextField(_("reason for voiding"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = audited_history()
+
+    class Meta:
+        ordering = ["date", "id"]
+        verbose_name = _("follow-up event")
+        verbose_name_plural = _("follow-up events")
+        permissions = [("void_followupevent", "Can void a follow-up event")]
+        indexes = [
+            # The patient's timeline, and the sessions the worklist and outcomes look up.
+            models.Index(fields=["patient", "date", "id"], name="followup_patient_idx"),
+            models.Index(fields=["kind", "patient", "date"], name="followup_kind_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["tace_session", "recurrence", "no_recurrence", "death"]),
+                name="followup_kind_code",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["recorded", "voided"]), name="followup_status_code"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="tace_session", assessment__isnull=False)
+                    & Q(complications__in=["none", "minor", "major"])
+                )
+                | (~Q(kind="tace_session") & Q(assessment__isnull=True, complications="")),
+                name="followup_session_fields",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    kind="recurrence",
+                    recurrence_site__in=["intrahepatic", "extrahepatic", "both"],
+                    found_by__in=["imaging", "afp", "both"],
+                )
+                | (~Q(kind="recurrence") & Q(recurrence_site="", found_by="")),
+                name="followup_recurrence_fields",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    kind="death", death_cause__in=["hcc", "liver_failure", "other", "unknown"]
+                )
+                | (~Q(kind="death") & Q(death_cause="")),
+                name="followup_death_fields",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} of {self.patient} on {self.date}"
+
+    def get_absolute_url(self):
+        return reverse("assessments:event", args=[self.pk])
+
+    @property
+    def is_voided(self) -> bool:
+        return self.status == self.Status.VOIDED
 
 
 class AuditEvent(models.Model):

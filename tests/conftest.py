@@ -27,7 +27,7 @@ PANEL = {
 
 
 # The roles as the newest migration that sets them leaves them.
-ROLES = importlib.import_module("assessments.migrations.0012_consultants").ROLES
+ROLES = importlib.import_module("assessments.migrations.0016_followup_roles").ROLES
 
 
 @pytest.fixture(autouse=True)

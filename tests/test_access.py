@@ -162,17 +162,22 @@ def test_roles_exist_with_least_privilege():
 
     clinicians, consultants, reviewers = role("Clinicians"), role("Consultants"), role("Reviewers")
     assert {"add_assessment", "change_assessment", "void_assessment"} <= clinicians
+    assert {"add_followupevent", "change_followupevent", "void_followupevent"} <= clinicians
     # Two-person sign-off: clinicians record, consultants sign.
     assert "sign_assessment" not in clinicians
-    assert consultants == clinicians | {"sign_assessment", "export_assessment"}
+    assert "view_outcomes" not in clinicians
+    assert consultants == clinicians | {"sign_assessment", "export_assessment", "view_outcomes"}
     assert "view_auditevent" not in consultants
     assert reviewers == {
         "view_patient",
         "view_assessment",
         "view_historicalassessment",
         "view_historicalpatient",
+        "view_followupevent",
+        "view_historicalfollowupevent",
         "view_auditevent",
         "export_assessment",
+        "view_outcomes",
     }
     everyone = clinicians | consultants | reviewers
     assert not any(code.startswith("delete_") for code in everyone)
