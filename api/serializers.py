@@ -208,7 +208,17 @@ class AssessmentSummary(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def _finding(name: str) -> serializers.ChoiceField:
+    """A pathology finding: one of its codes, or "" when not recorded."""
+    field = Assessment._meta.get_field(name)
+    return serializers.ChoiceField(choices=field.choices, allow_blank=True, read_only=True)
+
+
 class AssessmentOut(AssessmentSummary):
+    resection_margin = _finding("resection_margin")
+    satellite_nodules = _finding("satellite_nodules")
+    mvi_grade = _finding("mvi_grade")
+    tumor_rupture = _finding("tumor_rupture")
     contraindications = serializers.ListField(child=serializers.CharField(), read_only=True)
     cautions = serializers.ListField(child=serializers.CharField(), read_only=True)
     rationale = serializers.ListField(child=serializers.CharField(), read_only=True)
@@ -224,6 +234,7 @@ class AssessmentOut(AssessmentSummary):
             "resection_date",
             *Assessment.RULE_INPUTS,
             *Assessment.PANEL_INPUTS,
+            *Assessment.PATHOLOGY,
             "notes",
             "contraindications",
             "cautions",

@@ -13,12 +13,21 @@ from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
 from django.contrib.auth import authenticate
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import format_lazy
 from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from . import rules
-from .models import MRN_VALIDATOR, Assessment
+from .models import (
+    AFP_MAX_NG_ML,
+    MRN_VALIDATOR,
+    Assessment,
+    FollowUpEvent,
+    MviGrade,
+    ResectionMargin,
+    YesNo,
+)
 
 
 def _range_messages(low, high, unit: str = "") -> dict[str, str]:
@@ -420,6 +429,14 @@ RULESET_FORMS = {
 }
 
 
+NOT_RECORDED = [("", pgettext_lazy("a finding", "Not recorded"))]
+AFP_MESSAGES = {
+    **_range_messages(0, AFP_MAX_NG_ML, "ng/mL"),
+    "max_decimal_places": _("Enter AFP with at most one decimal place."),
+}
+PATHOLOGY_LEGEND = _("Pathology and AFP (recorded for follow-up; not part of the recommendation)")
+
+
 class RecordFields(forms.Form):
     """What an assessment stores beside the rule inputs."""
 
@@ -436,12 +453,47 @@ class RecordFields(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Optional, at most 5,000 characters. No patient names."),
     )
+    # Pathology and AFP: recorded for follow-up; no ruleset reads them.
+    resection_margin = CodeField(
+        label=_("Resection margin"),
+        required=False,
+        choices=[*NOT_RECORDED, *ResectionMargin.choices],
+    )
+    satellite_nodules = CodeField(
+        label=_("Satellite nodules"), required=False, choices=[*NOT_RECORDED, *YesNo.choices]
+    )
+    mvi_grade = CodeField(
+        label=_("MVI grade"),
+        required=False,
+        choices=[*NOT_RECORDED, *MviGrade.choices],
+        help_text=_("Microvascular invasion, graded as the Chinese pathology guideline does."),
+    )
+    afp_before_ng_ml = DecimalField(
+        label=_("AFP before surgery (ng/mL)"),
+        required=False,
+        min_value=0,
+        max_value=AFP_MAX_NG_ML,
+        decimal_places=1,
+        error_messages=AFP_MESSAGES,
+    )
+    afp_after_ng_ml = DecimalField(
+        label=_("AFP after surgery (ng/mL)"),
+        required=False,
+        min_value=0,
+        max_value=AFP_MAX_NG_ML,
+        decimal_places=1,
+        error_messages=AFP_MESSAGES,
+    )
+    tumor_rupture = CodeField(
+        label=_("Tumor rupture"), required=False, choices=[*NOT_RECORDED, *YesNo.choices]
+    )
 
     field_order = [
         "mrn",
         "resection_date",
         *Assessment.RULE_INPUTS,
         *Assessment.PANEL_INPUTS,
+        *Assessment.PATHOLOGY,
         "notes",
         "change_reason",
     ]
@@ -470,6 +522,14 @@ class RecordFields(forms.Form):
                     "encephalopathy",
                 )
             )
+        parts.append(
+            Fieldset(
+                PATHOLOGY_LEGEND,
+                Row(Column("resection_margin"), Column("mvi_grade")),
+                Row(Column("satellite_nodules"), Column("tumor_rupture")),
+                Row(Column("afp_before_ng_ml"), Column("afp_after_ng_ml")),
+            )
+        )
         parts.append(Fieldset(_("Notes"), *present("notes", "change_reason")))
         self.helper.layout = Layout(*parts, *present("version"))
 
@@ -656,3 +716,176 @@ class JsonValidator:
 
 def error_lists(form: forms.Form) -> dict[str, list[str]]:
     return {field: list(errors) for field, errors in form.errors.items()}
+
+
+# Follow-up events: one form per kind, each checking its dates against the patient's
+# record; with `event`, an amendment, which also takes a reason and the version.
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class AssessmentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return gettext("Resection %(resected)s: %(recommendation)s (assessed %(assessed)s)") % {
+            "resected": date_format(obj.resection_date),
+            "recommendation": obj.get_recommendation_display(),
+            "assessed": date_format(timezone.localtime(obj.created_at)),
+        }
+
+
+class EventForm(FocusFirstErrorMixin, forms.Form):
+    kind = ""  # each form's FollowUpEvent.Kind
+    date = DateField(
+        label=_("Date"),
+        widget=DATE_WIDGET,
+        help_text=_("As YYYY-MM-DD: not in the future, and not before the resection."),
+        error_messages={"invalid": _("Enter a date, such as 2026-03-31.")},
+    )
+
+    def __init__(self, *args, patient, event: FollowUpEvent | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+        self.event = event
+        self.fields["notes"] = TextField(
+            label=_("Notes"),
+            required=False,
+            max_length=5000,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            help_text=_("Optional, at most 5,000 characters. No patient names."),
+        )
+        if event is not None:
+            self.fields["change_reason"] = ReasonField(
+                label=_("Reason for change"),
+                help_text=_(
+                    "Why the event is amended (at least 5 characters). Kept in the history."
+                ),
+            )
+            self.fields["version"] = VersionField()
+
+    def other_events(self):
+        events = self.patient.events.exclude(status=FollowUpEvent.Status.VOIDED)
+        return events.exclude(pk=self.event.pk) if self.event else events
+
+    def clean_date(self):
+        value = self.cleaned_data["date"]
+        if value > timezone.localdate():
+            raise forms.ValidationError(_("The date cannot be in the future."))
+        resections = self.patient.assessments.exclude(status=Assessment.Status.VOIDED)
+        first = resections.order_by("resection_date").values_list("resection_date", flat=True)
+        if first and value < first[0]:
+            raise forms.ValidationError(
+                _("This is before the resection, on %(date)s.") % {"date": date_format(first[0])}
+            )
+        death = self.other_events().filter(kind=FollowUpEvent.Kind.DEATH).first()
+        if death and value > death.date:
+            raise forms.ValidationError(
+                _("The patient's death is recorded on %(date)s: no event can come after it.")
+                % {"date": date_format(death.date)}
+            )
+        return value
+
+
+class SessionForm(EventForm):
+    kind = FollowUpEvent.Kind.TACE_SESSION
+    assessment = AssessmentChoiceField(
+        label=_("The assessment it follows"),
+        queryset=Assessment.objects.none(),
+        widget=RadioSelect,
+        empty_label=None,
+        error_messages={"invalid_choice": _("Choose one of this patient's assessments.")},
+    )
+    complications = CodeField(
+        label=_("Complications"), choices=FollowUpEvent.Complications.choices, widget=RadioSelect
+    )
+    complication_details = TextField(
+        label=_("Complication details"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Optional, at most 1,000 characters: what happened, and how it was treated."),
+    )
+
+    def __init__(self, *args, patient, event=None, **kwargs):
+        super().__init__(*args, patient=patient, event=event, **kwargs)
+        choices = patient.assessments.exclude(status=Assessment.Status.VOIDED)
+        if event is not None and event.assessment_id:
+            choices = choices | patient.assessments.filter(pk=event.assessment_id)
+        self.fields["assessment"].queryset = choices.order_by("-resection_date", "-created_at")
+        if event is None and not self.is_bound:
+            self.initial.setdefault("assessment", self.fields["assessment"].queryset.first())
+
+    def clean(self):
+        data = super().clean()
+        assessment, day = data.get("assessment"), data.get("date")
+        if assessment and day and day < assessment.resection_date:
+            self.add_error(
+                "date",
+                _("A session follows its assessment's resection, on %(date)s.")
+                % {"date": date_format(assessment.resection_date)},
+            )
+        return data
+
+
+class RecurrenceForm(EventForm):
+    kind = FollowUpEvent.Kind.RECURRENCE
+    date = DateField(
+        label=_("Date of detection"),
+        widget=DATE_WIDGET,
+        help_text=EventForm.base_fields["date"].help_text,
+        error_messages={"invalid": _("Enter a date, such as 2026-03-31.")},
+    )
+    recurrence_site = CodeField(
+        label=_("Site"), choices=FollowUpEvent.Site.choices, widget=RadioSelect
+    )
+    found_by = CodeField(
+        label=_("How it was found"), choices=FollowUpEvent.FoundBy.choices, widget=RadioSelect
+    )
+
+
+class FollowUpVisitForm(EventForm):
+    kind = FollowUpEvent.Kind.NO_RECURRENCE
+    date = DateField(
+        label=_("Date seen recurrence-free"),
+        widget=DATE_WIDGET,
+        help_text=EventForm.base_fields["date"].help_text,
+        error_messages={"invalid": _("Enter a date, such as 2026-03-31.")},
+    )
+
+
+class DeathForm(EventForm):
+    kind = FollowUpEvent.Kind.DEATH
+    date = DateField(
+        label=_("Date of death"),
+        widget=DATE_WIDGET,
+        help_text=EventForm.base_fields["date"].help_text,
+        error_messages={"invalid": _("Enter a date, such as 2026-03-31.")},
+    )
+    death_cause = CodeField(
+        label=_("Cause"), choices=FollowUpEvent.Cause.choices, widget=RadioSelect
+    )
+
+    def clean_date(self):
+        value = super().clean_date()
+        others = self.other_events()
+        if death := others.filter(kind=FollowUpEvent.Kind.DEATH).first():
+            raise forms.ValidationError(
+                _("A death is already recorded for this patient, on %(date)s.")
+                % {"date": date_format(death.date)}
+            )
+        if later := others.filter(date__gt=value).order_by("-date").first():
+            raise forms.ValidationError(
+                _("An event is recorded on %(date)s, after this date: correct it first.")
+                % {"date": date_format(later.date)}
+            )
+        return value
+
+
+EVENT_FORMS = {
+    form.kind: form for form in (SessionForm, RecurrenceForm, FollowUpVisitForm, DeathForm)
+}
+
+
+class EventVoidForm(VoidForm):
+    reason = ReasonField(
+        label=_("Reason for voiding"),
+        help_text=_("Why this event is void (at least 5 characters). Shown with it."),
+    )

@@ -514,6 +514,14 @@ class FollowUpEvent(models.Model):
         Kind.NO_RECURRENCE: [],
         Kind.DEATH: ["death_cause"],
     }
+    DETAIL_FIELDS = [
+        "assessment",
+        "complications",
+        "complication_details",
+        "recurrence_site",
+        "found_by",
+        "death_cause",
+    ]
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(_("event"), max_length=16, choices=Kind.choices)
@@ -652,6 +660,7 @@ class AuditEvent(models.Model):
         CDS_CLIENT = "cds_client", _("CDS Hooks: EHR client registered or removed")
         FHIR_READ = "fhir_read", _("FHIR: read a RiskAssessment")
         VIEW_OUTCOMES = "view_outcomes", _("Viewed the outcomes page")
+        VIEW_EVENT = "view_event", _("Viewed a follow-up event")
 
     GENESIS = "0" * 64
 

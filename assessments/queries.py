@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.paginator import Paginator
 from django.db import connection, models
-from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -14,7 +14,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from . import rules
-from .models import FIRST_SESSION_DUE, Assessment, AuditEvent, Patient
+from .models import FIRST_SESSION_DUE, Assessment, AuditEvent, FollowUpEvent, Patient
 
 PAGE_SIZE = 25
 AUDIT_PAGE_SIZE = 50
@@ -105,11 +105,25 @@ def due_for_tace(*, today: date) -> QuerySet:
     """Assessments that call for a first adjuvant session not yet given, each with its
     window's state on `today` (window_state, a WindowState).
 
-    The one definition of "due". No adjuvant session is recorded yet, so every
-    recommendation of a first session that is not voided is due; once sessions are
-    recorded, those with a session after them are excluded here.
+    The one definition of "due": a recommendation of a first session, not voided,
+    with no session recorded for it (sessions_after).
     """
-    return Assessment.objects.filter(FIRST_SESSION_DUE).annotate(window_state=window_state(today))
+    return (
+        Assessment.objects.filter(FIRST_SESSION_DUE)
+        .exclude(Exists(sessions_after(OuterRef("patient"), OuterRef("resection_date"))))
+        .annotate(window_state=window_state(today))
+    )
+
+
+def sessions_after(patient, resection_date) -> QuerySet:
+    """The sessions recorded for an assessment: the patient's adjuvant sessions, not
+    voided, given on or after its resection."""
+    return FollowUpEvent.objects.filter(
+        patient=patient,
+        kind=FollowUpEvent.Kind.TACE_SESSION,
+        date__gte=resection_date,
+        status=FollowUpEvent.Status.RECORDED,
+    )
 
 
 def worklist(*, user, today: date) -> dict:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import rules
-from .models import Assessment, HistoryAction, Patient
+from .models import Assessment, FollowUpEvent, HistoryAction, Patient
 
 
 class Refused(Exception):
@@ -23,18 +23,23 @@ class Refused(Exception):
 class StaleVersion(Refused):
     """Someone else saved the assessment after this user opened it."""
 
-    def __init__(self, current: Assessment):
+    def __init__(self, current: Assessment | FollowUpEvent):
         self.current = current
         who = current.history.values_list("history_user__username", flat=True).first()
         when = date_format(timezone.localtime(current.updated_at), "DATETIME_FORMAT")
-        super().__init__(
-            gettext(
+        if isinstance(current, FollowUpEvent):
+            message = gettext(
+                "%(who)s changed this event at %(when)s after you opened it. Nothing was "
+                "saved: your entries are kept below; compare them with the current version, "
+                "then save again."
+            )
+        else:
+            message = gettext(
                 "%(who)s changed this assessment at %(when)s after you opened it. Nothing was "
                 "saved: your entries are kept below; compare them with the current version, "
                 "then save again."
             )
-            % {"who": who or gettext("Someone"), "when": when}
-        )
+        super().__init__(message % {"who": who or gettext("Someone"), "when": when})
 
 
 class NotAllowed(Refused):
@@ -42,6 +47,7 @@ class NotAllowed(Refused):
 
 
 VOIDED = _("This assessment is voided: it can no longer be changed.")
+EVENT_VOIDED = _("This event is voided: it can no longer be changed.")
 ALREADY_NEWEST = format_lazy(
     _("This assessment is already under the newest ruleset, {ruleset}."),
     ruleset=rules.LATEST_RULESET,
@@ -52,10 +58,11 @@ SELF_SIGN = _(
 )
 
 
-def check_changeable(assessment: Assessment) -> None:
-    """Raise NotAllowed if the assessment may no longer be amended, signed or voided."""
-    if assessment.is_voided:
-        raise NotAllowed(VOIDED)
+def check_changeable(record: Assessment | FollowUpEvent) -> None:
+    """Raise NotAllowed if the assessment or event may no longer be amended, signed or
+    voided."""
+    if record.is_voided:
+        raise NotAllowed(EVENT_VOIDED if isinstance(record, FollowUpEvent) else VOIDED)
 
 
 def check_reevaluable(assessment: Assessment) -> None:
@@ -76,6 +83,8 @@ def apply_inputs(assessment: Assessment, *, data: dict, ruleset: str) -> None:
     panel = inputs.liver_panel
     for name in Assessment.PANEL_INPUTS:
         setattr(assessment, name, getattr(panel, name) if panel else None)
+    for name in Assessment.PATHOLOGY:
+        setattr(assessment, name, data.get(name, assessment._meta.get_field(name).get_default()))
     result = rules.evaluate(inputs, ruleset=ruleset).as_dict()
     function = result.pop("liver_function", None) or {}
     for name, value in result.items():
@@ -84,16 +93,16 @@ def apply_inputs(assessment: Assessment, *, data: dict, ruleset: str) -> None:
         setattr(assessment, name, function.get(name))
 
 
-def _save(assessment: Assessment, *, user, action: str, reason: str = "") -> Assessment:
-    assessment._history_user = user
-    assessment._history_action = action
-    assessment._change_reason = reason or None
-    assessment.save()
-    return assessment
+def _save(record, *, user, action: str, reason: str = ""):
+    record._history_user = user
+    record._history_action = action
+    record._change_reason = reason or None
+    record.save()
+    return record
 
 
-def _lock(assessment: Assessment, version: int) -> Assessment:
-    current = Assessment.objects.select_for_update().get(pk=assessment.pk)
+def _lock(record, version: int):
+    current = type(record).objects.select_for_update().get(pk=record.pk)
     if current.version != version:
         raise StaleVersion(current)
     check_changeable(current)
@@ -201,6 +210,44 @@ def void_assessment(*, assessment: Assessment, user, reason: str, version: int) 
     """Void: the record stays, marked and hidden from the default list."""
     current = _lock(assessment, version)
     current.status = Assessment.Status.VOIDED
+    current.voided_by = user
+    current.voided_at = timezone.now()
+    current.void_reason = reason
+    return _save(current, user=user, action=HistoryAction.VOIDED, reason=reason)
+
+
+def _apply_event(event: FollowUpEvent, data: dict) -> None:
+    """The date, the notes and the fields of the event's kind; the others emptied."""
+    event.date = data["date"]
+    event.notes = data.get("notes", "")
+    taken = FollowUpEvent.KIND_FIELDS[event.kind]
+    for name in FollowUpEvent.DETAIL_FIELDS:
+        empty = None if name == "assessment" else ""
+        setattr(event, name, data.get(name, empty) if name in taken else empty)
+
+
+@transaction.atomic
+def record_event(*, patient: Patient, kind: str, data: dict, user) -> FollowUpEvent:
+    """Record a follow-up event from validated form data (forms.EVENT_FORMS)."""
+    event = FollowUpEvent(patient=patient, kind=kind, created_by=user)
+    _apply_event(event, data)
+    return _save(event, user=user, action=HistoryAction.CREATED)
+
+
+@transaction.atomic
+def amend_event(
+    *, event: FollowUpEvent, data: dict, user, reason: str, version: int
+) -> FollowUpEvent:
+    current = _lock(event, version)
+    _apply_event(current, data)
+    return _save(current, user=user, action=HistoryAction.AMENDED, reason=reason)
+
+
+@transaction.atomic
+def void_event(*, event: FollowUpEvent, user, reason: str, version: int) -> FollowUpEvent:
+    """Void: the event stays, marked, and no longer counts anywhere."""
+    current = _lock(event, version)
+    current.status = FollowUpEvent.Status.VOIDED
     current.voided_by = user
     current.voided_at = timezone.now()
     current.void_reason = reason

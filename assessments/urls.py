@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, worklist
+from . import followup, views, worklist
 
 app_name = "assessments"
 urlpatterns = [
@@ -25,6 +25,10 @@ urlpatterns = [
     ),
     path("rules/", views.rules_page, name="rules"),
     path("patients/<int:pk>/", views.patient_detail, name="patient"),
+    path("patients/<int:pk>/events/new/<str:kind>/", followup.event_create, name="event_create"),
+    path("events/<int:pk>/", followup.event_detail, name="event"),
+    path("events/<int:pk>/edit/", followup.event_edit, name="event_edit"),
+    path("events/<int:pk>/void/", followup.event_void, name="event_void"),
     path("audit/", views.audit_log, name="audit_log"),
     path("audit/export/", views.audit_export, name="audit_export"),
 ]

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -22,7 +22,7 @@ from .forms import (
     SignForm,
     VoidForm,
 )
-from .models import Assessment, AuditEvent, Patient, code_labels
+from .models import Assessment, AuditEvent, FollowUpEvent, Patient, code_labels
 
 Action = AuditEvent.Action
 
@@ -86,19 +86,36 @@ def assessment_list(request):
 
 
 def _patient_initial(request) -> dict:
-    """?patient=<id> (from the patient page) fills in the MRN, which stays out of URLs."""
+    """?patient=<id> (from the patient page) fills in the MRN, which stays out of URLs,
+    and the prior sessions from the sessions recorded for the patient."""
     patient_id = request.GET.get("patient", "")
     if not (patient_id.isdigit() and len(patient_id) < 19):
         return {}
-    mrn = Patient.objects.filter(pk=patient_id).values_list("mrn", flat=True).first()
-    return {"mrn": mrn} if mrn else {}
+    patient = Patient.objects.filter(pk=patient_id).first()
+    if patient is None:
+        return {}
+    sessions = patient.events.filter(
+        kind=FollowUpEvent.Kind.TACE_SESSION, status=FollowUpEvent.Status.RECORDED
+    ).count()
+    initial = {"mrn": patient.mrn}
+    if sessions:
+        initial["prior_adjuvant_tace_sessions"] = min(sessions, rules.PRIOR_SESSIONS_MAX)
+    return initial
 
 
 @permission_required("assessments.add_assessment")
 def assessment_create(request):
-    form = AssessmentForm(
-        request.POST if request.method == "POST" else None, initial=_patient_initial(request)
-    )
+    initial = _patient_initial(request)
+    form = AssessmentForm(request.POST if request.method == "POST" else None, initial=initial)
+    if "prior_adjuvant_tace_sessions" in initial:
+        count = initial["prior_adjuvant_tace_sessions"]
+        form.fields["prior_adjuvant_tace_sessions"].help_text = ngettext(
+            "Filled in from the %(count)s adjuvant TACE session recorded for this patient: "
+            "change it if the record is incomplete.",
+            "Filled in from the %(count)s adjuvant TACE sessions recorded for this patient: "
+            "change it if the record is incomplete.",
+            count,
+        ) % {"count": count}
     if form.is_valid():
         assessment = services.record_assessment(data=form.cleaned_data, user=request.user)
         messages.success(request, gettext("Assessment saved."))
@@ -386,6 +403,7 @@ HISTORY_FIELDS = [
     "resection_date",
     *Assessment.RULE_INPUTS,
     *Assessment.PANEL_INPUTS,
+    *Assessment.PATHOLOGY,
     "notes",
     *Assessment.RESULT,
     *Assessment.LIVER_FUNCTION,
@@ -458,15 +476,26 @@ def patient_detail(request, pk):
     patient = get_object_or_404(Patient, pk=pk)
     audit.log_event(action=Action.VIEW_PATIENT, request=request, obj=patient, patient=patient)
     today = timezone.localdate()
-    assessments = (
-        patient.assessments.select_related("created_by", "signed_by")
-        .annotate(window_state=queries.window_state(today))
-        .order_by("resection_date", "created_at", "id")
+    assessments = patient.assessments.select_related("created_by", "signed_by").annotate(
+        window_state=queries.window_state(today)
+    )
+    events = patient.events.select_related("assessment", "created_by")
+    # One timeline in date order: an assessment at its resection, before that day's events.
+    timeline = sorted(
+        [
+            *((a.resection_date, 0, a.created_at, a) for a in assessments),
+            *((e.date, 1, e.created_at, e) for e in events),
+        ],
+        key=lambda entry: entry[:3],
     )
     return render(
         request,
         "assessments/patient_detail.html",
-        {"patient": patient, "assessments": assessments},
+        {
+            "patient": patient,
+            "timeline": [entry[3] for entry in timeline],
+            "event_kinds": FollowUpEvent.Kind.choices,
+        },
     )
 
 

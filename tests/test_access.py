@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from assessments import services
 from assessments.models import Assessment
 from tests.api.conftest import ApiClient, token_for
 from tests.conftest import PASSWORD, amend_data, events, record
@@ -63,6 +64,11 @@ EXPECTED = {
     "assessments:reevaluate_preview": ("post", WRITERS),
     "assessments:rules": ("get", ALL_LOGGED_IN),
     "assessments:patient": ("get", VIEWERS),
+    # Follow-up: clinicians and consultants record, amend and void; reviewers read.
+    "assessments:event_create": ("get", WRITERS),
+    "assessments:event": ("get", VIEWERS),
+    "assessments:event_edit": ("get", WRITERS),
+    "assessments:event_void": ("get", WRITERS),
     "assessments:audit_log": (
         "get",
         {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 403, CONSULTANT: 403},
@@ -122,6 +128,12 @@ def test_the_table_covers_every_url():
 @pytest.mark.parametrize("user", USERS)
 def test_every_url_as_every_user(client, clinician, reviewer, consultant, no_role_user, user):
     assessment = record(clinician)
+    event = services.record_event(
+        patient=assessment.patient,
+        kind="no_recurrence",
+        data={"date": assessment.resection_date},
+        user=clinician,
+    )
     accounts = {
         NO_ROLE: no_role_user,
         REVIEWER: reviewer,
@@ -146,6 +158,10 @@ def test_every_url_as_every_user(client, clinician, reviewer, consultant, no_rol
         args = [assessment.pk] if takes_pk else []
         if name == "assessments:patient":
             args = [assessment.patient.pk]
+        elif name == "assessments:event_create":
+            args = [assessment.patient.pk, "recurrence"]
+        elif name.startswith("assessments:event"):
+            args = [event.pk]
         url = reverse(name, args=args)
         response = getattr(client, method)(url)
         assert response.status_code == statuses[user], (name, user)

@@ -156,8 +156,8 @@ def test_patient_page_new_assessment_without_the_mrn_in_a_url(clinician_client, 
     html = response.content.decode()
     link = f'href="/assessments/new/?patient={recent.patient.pk}"'
     assert link in html and "New assessment for this patient" in html
-    assert list(response.context["assessments"]) == [old, recent]
-    assert [a.window_state for a in response.context["assessments"]] == ["", "open"]
+    assert list(response.context["timeline"]) == [old, recent]
+    assert [a.window_state for a in response.context["timeline"]] == ["", "open"]
     form = clinician_client.get(reverse("assessments:create"), {"patient": recent.patient.pk})
     assert form.context["form"]["mrn"].value() == "PT-9"
     for nonsense in ["x", "999999", "1" * 30]:

@@ -191,7 +191,7 @@ def test_patient_page_lists_their_assessments_by_resection_date(clinician_client
     earlier = record(clinician, mrn="P-1", resection_date=str(today - timedelta(days=400)))
     other = record(clinician, mrn="P-2")
     response = clinician_client.get(later.patient.get_absolute_url())
-    assert list(response.context["assessments"]) == [earlier, later]
+    assert list(response.context["timeline"]) == [earlier, later]
     assert other.get_absolute_url() not in response.content.decode()
 
 
