@@ -864,13 +864,13 @@ class DeathForm(EventForm):
     )
 
     def clean_date(self):
-        value = super().clean_date()
         others = self.other_events()
         if death := others.filter(kind=FollowUpEvent.Kind.DEATH).first():
             raise forms.ValidationError(
                 _("A death is already recorded for this patient, on %(date)s.")
                 % {"date": date_format(death.date)}
             )
+        value = super().clean_date()
         if later := others.filter(date__gt=value).order_by("-date").first():
             raise forms.ValidationError(
                 _("An event is recorded on %(date)s, after this date: correct it first.")

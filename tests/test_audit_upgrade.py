@@ -14,9 +14,12 @@ from assessments.audit import (
     drop_append_only_triggers,
     first_broken_link,
     install_append_only_triggers,
+    log_event,
+    row_digest,
     seal_history_row,
 )
 from assessments.models import AuditEvent, Patient
+from tests.conftest import record
 
 pytestmark = pytest.mark.django_db
 
@@ -76,3 +79,55 @@ def test_an_old_event_edited_and_rechained_unkeyed_is_caught(before_the_upgrade)
         f"event {marker.id}",
         "it does not follow the event before it (one was removed or inserted)",
     )
+
+
+def _sealed_as_before(columns: list[str], clinician):
+    """An assessment whose history row was sealed before `columns` existed."""
+    record(clinician)  # the patient, sealed as usual
+    post_create_historical_record.disconnect(dispatch_uid="history_seal")
+    try:
+        assessment = record(clinician)
+    finally:
+        post_create_historical_record.connect(seal_history_row, dispatch_uid="history_seal")
+    history = assessment.history.model
+    row = history.objects.filter(pk=assessment.history.get().pk).values().get()
+    old = {name: value for name, value in row.items() if name not in columns}
+    log_event(
+        action=AuditEvent.Action.RECORD_CHANGED,
+        user=clinician,
+        obj=assessment.history.get(),
+        patient=assessment.patient,
+        detail={"action": "created", "digest": row_digest(old)},
+    )
+    return assessment, history
+
+
+PATHOLOGY = [
+    "resection_margin",
+    "satellite_nodules",
+    "mvi_grade",
+    "afp_before_ng_ml",
+    "afp_after_ng_ml",
+    "tumor_rupture",
+]
+
+
+@pytest.mark.parametrize(
+    "columns", [PATHOLOGY, [*PATHOLOGY, "signed_version", "self_signed"]], ids=["0015", "0011"]
+)
+def test_rows_sealed_before_a_column_was_added_still_verify(clinician, columns):
+    assessment, history = _sealed_as_before(columns, clinician)
+    assert first_broken_link() is None
+    drop_append_only_triggers(connection)
+    try:  # a value in the new column, behind the app: the old seal no longer matches it
+        history.objects.filter(history_id=assessment.history.get().pk).update(mvi_grade="m2")
+    finally:
+        install_append_only_triggers(connection)
+    broken = first_broken_link()
+    assert broken is not None and "was changed" in broken[1]
+
+
+def test_a_row_sealed_without_an_older_column_is_not_accepted_as_newer(clinician):
+    # Sealed as if 0011's columns were missing but 0015's present: no such database existed.
+    assessment, _ = _sealed_as_before(["signed_version", "self_signed"], clinician)
+    assert first_broken_link() is not None
