@@ -57,6 +57,13 @@ def test_create_an_assessment_with_the_keyboard_alone(clinician_page):
     page.keyboard.press("ArrowDown")
     tab_to(page, "id_encephalopathy")
     page.keyboard.press("ArrowDown")
+    # Pathology and AFP, recorded for follow-up: the margin chosen, the rest left empty.
+    tab_to(page, "id_resection_margin")
+    page.keyboard.press("ArrowDown")
+    for field in ["mvi_grade", "satellite_nodules", "tumor_rupture", "afp_before_ng_ml"]:
+        tab_to(page, f"id_{field}")
+    page.keyboard.type("12.5")
+    tab_to(page, "id_afp_after_ng_ml")
     tab_to(page, "id_notes")
     page.keyboard.type("Typed without a mouse.")
     page.keyboard.press("Tab")
@@ -73,6 +80,8 @@ def test_create_an_assessment_with_the_keyboard_alone(clinician_page):
     assert assessment.notes == "Typed without a mouse."
     assert (assessment.bilirubin_unit, assessment.ascites) == ("mg_dl", "none")
     assert assessment.child_pugh_class == "A"
+    assert (assessment.resection_margin, str(assessment.afp_before_ng_ml)) == ("ge_1cm", "12.5")
+    assert assessment.mvi_grade == "" and assessment.afp_after_ng_ml is None
 
 
 def test_bad_values_show_each_error_beside_its_field_and_focus_the_first(clinician_page):
