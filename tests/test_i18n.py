@@ -15,7 +15,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
 
-from assessments import rules, wording
+from assessments import rules, services, wording
 from assessments.models import Assessment
 from tests.conftest import PANEL, record, ruleset_1_assessment
 
@@ -181,6 +181,16 @@ def pages(client, clinician, consultant, reviewer, no_role_user):
     assessment = record(clinician, tumor_size_cm="6.0", **PANEL)
     old = ruleset_1_assessment(clinician)
     pk, patient = assessment.pk, assessment.patient.pk
+    event = services.record_event(
+        patient=assessment.patient,
+        kind="tace_session",
+        data={
+            "date": assessment.resection_date,
+            "assessment": assessment,
+            "complications": "minor",
+        },
+        user=clinician,
+    )
     preview_data = {"mrn": "MRN-1", "tumor_size_cm": "6.0"}
     return {
         "worklist": (clinician, "get", reverse("assessments:worklist"), None),
@@ -191,6 +201,21 @@ def pages(client, clinician, consultant, reviewer, no_role_user):
         "print": (clinician, "get", reverse("assessments:print", args=[pk]), None),
         "history": (clinician, "get", reverse("assessments:history", args=[pk]), None),
         "patient": (clinician, "get", reverse("assessments:patient", args=[patient]), None),
+        "session form": (
+            clinician,
+            "get",
+            reverse("assessments:event_create", args=[patient, "tace_session"]),
+            None,
+        ),
+        "death form": (
+            clinician,
+            "post",
+            reverse("assessments:event_create", args=[patient, "death"]),
+            {"date": "2999-01-01"},
+        ),
+        "event": (clinician, "get", reverse("assessments:event", args=[event.pk]), None),
+        "event amend": (clinician, "get", reverse("assessments:event_edit", args=[event.pk]), None),
+        "event void": (clinician, "get", reverse("assessments:event_void", args=[event.pk]), None),
         "sign": (consultant, "get", reverse("assessments:sign", args=[pk]), None),
         "sign refused": (clinician, "get", reverse("assessments:sign", args=[pk]), None),
         "void": (clinician, "get", reverse("assessments:void", args=[pk]), None),
