@@ -474,7 +474,7 @@ def order_card(request, assessment: Assessment, change: LiverChange | None, toda
         window = assessment.first_session_window()
         summary = (
             gettext(
-                "TACE order: the latest assessment recommends it, first session %(start)s to %(end)s"
+                "TACE order: the latest assessment supports it, first session %(start)s to %(end)s"
             )
             % _dates(window)
             if window

@@ -15,7 +15,7 @@ LOINC_BILIRUBIN_MOLES = "14631-6"  # Bilirubin.total [Moles/volume] in Serum or 
 LOINC_ALBUMIN = "1751-7"  # Albumin [Mass/volume] in Serum or Plasma
 LOINC_INR = "6301-6"  # INR in Platelet poor plasma by Coagulation assay
 SNOMED_HCC = "109841003"  # Liver cell carcinoma (disorder)
-SNOMED_CHEMOEMBOLISATION = "441525007"  # Chemoembolization (procedure)
+SNOMED_CHEMOEMBOLISATION = "441525007"  # Percutaneous transluminal chemoembolisation of artery
 
 RISK_PROBABILITY_DISPLAY = {"high": "High likelihood", "low": "Low likelihood"}
 
