@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
+from drf_spectacular.utils import extend_schema
 from rest_framework.renderers import JSONRenderer
 
 from api.views import ApiView
@@ -182,6 +183,8 @@ class RiskAssessmentView(ApiView):
     perms = {"GET": "assessments.view_assessment"}
     renderer_classes = [FhirRenderer, JSONRenderer]
 
+    # Not in the REST API's OpenAPI schema: FHIR has its own specification (docs/fhir.md).
+    @extend_schema(exclude=True)
     def get(self, request, pk):
         assessment = get_object_or_404(Assessment.objects.select_related("patient"), pk=pk)
         api_log(request, Action.FHIR_READ, obj=assessment, patient=assessment.patient)

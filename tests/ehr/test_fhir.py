@@ -1,6 +1,7 @@
 """GET /fhir/RiskAssessment/{id}: every resource validated with the FHIR R4B models
 (whose RiskAssessment matches R4), every status, the API's tokens, roles and audit."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -212,3 +213,14 @@ def test_the_api_links_the_fhir_form(clinician):
     assert body["fhir"] == f"/fhir/RiskAssessment/{assessment.pk}"
     listed = clinician_api.get("assessments").json()
     assert listed["results"][0]["fhir"] == body["fhir"]
+
+
+def test_a_timed_out_session_answers_401_not_the_login_page(client, reviewer, clinician, settings):
+    assessment = record(clinician)
+    client.force_login(reviewer)
+    session = client.session
+    session["session_active_at"] = int(time.time()) - settings.SESSION_IDLE_TIMEOUT - 1
+    session.save()
+    response = client.get(url(assessment))
+    assert response.status_code == 401
+    assert "Location" not in response
