@@ -96,13 +96,16 @@ def service(request, service_id: str):
             call["prefetch"], patient_id=call["patient_id"], system=client.mrn_system
         )
         cards, patient, assessment = cds.answer(request, service_id=service_id, call=call, mrn=mrn)
-    except cds.BadRequest as error:
-        audit.log_event(action=Action.CDS_CALL, request=request, detail={**detail, "status": 400})
-        return _error(str(error), 400)
-    except cds.Unusable as error:
-        # CDS Hooks 2.0: the service cannot get the data it needs, and fetches nothing.
-        audit.log_event(action=Action.CDS_CALL, request=request, detail={**detail, "status": 412})
-        return _error(str(error), 412)
+    except (cds.BadRequest, cds.Unusable) as error:
+        # 412, CDS Hooks 2.0: the service cannot get the data it needs, and fetches nothing.
+        status = 400 if isinstance(error, cds.BadRequest) else 412
+        audit.log_event(
+            action=Action.CDS_CALL,
+            request=request,
+            username=client.issuer[:150],
+            detail={**detail, "status": status},
+        )
+        return _error(str(error), status)
     audit.log_event(
         action=Action.CDS_CALL,
         request=request,

@@ -1,10 +1,13 @@
 """GET /fhir/RiskAssessment/{id}: every resource validated with the FHIR R4B models
 (whose RiskAssessment matches R4), every status, the API's tokens, roles and audit."""
 
+import io
 import time
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 from fhir.resources.R4B.condition import Condition
@@ -14,7 +17,8 @@ from fhir.resources.R4B.riskassessment import RiskAssessment
 
 from assessments import services
 from assessments.forms import AmendForm
-from ehr import codes
+from assessments.models import Assessment
+from ehr import codes, fhir
 from tests.api.conftest import ApiClient, token_for
 from tests.conftest import PANEL, amend_data, events, record
 
@@ -224,3 +228,18 @@ def test_a_timed_out_session_answers_401_not_the_login_page(client, reviewer, cl
     response = client.get(url(assessment))
     assert response.status_code == 401
     assert "Location" not in response
+
+
+def test_every_kind_of_assessment_maps_to_valid_fhir(clinician):
+    """The demo's assessments: every ruleset, status, unit and code the app stores."""
+    with override_settings(DEBUG=True):
+        call_command("seed_demo", count=120, stdout=io.StringIO())
+    assessments = list(Assessment.objects.select_related("patient"))
+    assert {a.ruleset for a in assessments} == {"1", "2", "3"}
+    assert {a.status for a in assessments} == {"draft", "signed", "voided"}
+    for assessment in assessments:
+        resource = fhir.risk_assessment(assessment)
+        RiskAssessment.model_validate(resource)
+        for contained in resource["contained"]:
+            MODELS[contained["resourceType"]].model_validate(contained)
+        assert resource["status"] == fhir.status(assessment)
