@@ -312,6 +312,16 @@ def test_a_tace_order_against_the_assessment_warns(ehr, clinician, consultant, c
     assert concern in card["summary"]
 
 
+def test_a_tace_order_for_a_signed_second_session_is_info(ehr, clinician, consultant):
+    sign(record(clinician, tumor_size_cm="6.0", prior_adjuvant_tace_sessions="1",
+                resection_date=resected(100)), consultant)  # fmt: skip
+    card = order_card(ehr)
+    assert card["indicator"] == "info"
+    assert card["summary"] == (
+        "TACE order: the latest assessment recommends a second and last session"
+    )
+
+
 def test_a_tace_order_on_the_windows_last_day_is_info(ehr, clinician, consultant):
     sign(record(clinician, tumor_size_cm="6.0", resection_date=resected(42)), consultant)
     assert order_card(ehr)["indicator"] == "info"
