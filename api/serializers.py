@@ -10,6 +10,7 @@ import threading
 
 from django import forms as django_forms
 from django.conf import settings
+from django.urls import reverse
 from rest_framework import serializers
 
 from assessments import forms, rules
@@ -194,6 +195,7 @@ SUMMARY_FIELDS = [
     "risk_level",
     "risk_factors",
     "status",
+    "fhir",
 ]
 
 
@@ -201,6 +203,12 @@ class AssessmentSummary(serializers.ModelSerializer):
     mrn = serializers.CharField(source="patient.mrn", read_only=True)
     created_by = serializers.CharField(source="created_by.username", read_only=True)
     risk_factors = serializers.ListField(child=serializers.CharField(), read_only=True)
+    fhir = serializers.SerializerMethodField(
+        help_text="The assessment as a FHIR R4 RiskAssessment (docs/fhir.md)."
+    )
+
+    def get_fhir(self, assessment) -> str:
+        return reverse("ehr:fhir_risk_assessment", args=[assessment.pk])
 
     class Meta:
         model = Assessment

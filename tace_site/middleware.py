@@ -12,7 +12,8 @@ ACTIVE_AT = "session_active_at"
 LOGGED_OUT_BECAUSE = "logged_out_because"
 # Saving the session on every request would write to the database on every page view.
 ACTIVITY_RESOLUTION = 60
-API_PREFIX = "/api/"
+# Where programs call (the API, the FHIR read): a timed-out session answers 401, no login page.
+PROGRAM_PREFIXES = ("/api/", "/fhir/")
 
 
 def _duration(seconds: int) -> str:
@@ -57,7 +58,7 @@ class SessionTimeoutMiddleware:
                 # page says why however it is reached: a message would be used up by the
                 # first page rendered, perhaps one fetched by a script.
                 session[LOGGED_OUT_BECAUSE] = reason
-                if request.path.startswith(API_PREFIX):  # a program, not a person: no login page
+                if request.path.startswith(PROGRAM_PREFIXES):  # a program, not a person
                     return JsonResponse({"errors": {"__all__": [reason]}}, status=401)
                 return redirect_to_login(request.get_full_path())
         return self.get_response(request)

@@ -374,3 +374,13 @@ SPECTACULAR_SETTINGS = {
 # and brotli) would add a third to what collectstatic does at every start.
 WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 # --- end REST API ----------------------------------------------------------------------
+
+# --- EHR (ehr/): CDS Hooks services and FHIR RiskAssessment --------------------------
+INSTALLED_APPS += ["ehr"]
+# The base of the app's own FHIR CodeSystems (docs/fhir.md): a name, never fetched.
+FHIR_CANONICAL_URL = os.environ.get(
+    "DJANGO_FHIR_CANONICAL_URL", "https://adjuvant-tace.invalid/fhir"
+).rstrip("/")
+# The identifier system of the hospital's MRNs: the subject of each RiskAssessment.
+FHIR_MRN_SYSTEM = os.environ.get("DJANGO_FHIR_MRN_SYSTEM", f"{FHIR_CANONICAL_URL}/NamingSystem/mrn")
+# --- end EHR ----------------------------------------------------------------------------

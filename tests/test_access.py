@@ -79,6 +79,13 @@ EXPECTED = {
     ),
     # The API's browsable docs are a page for logged-in users.
     "api:docs": ("get", ALL_LOGGED_IN),
+    # CDS Hooks: discovery is public; the services take the EHR's signed JWT, never a
+    # session (tests/ehr/test_auth.py signs them); 401 for every user here.
+    "ehr:discovery": ("get", dict.fromkeys(USERS, 200)),
+    "ehr:service": ("post", dict.fromkeys(USERS, 401)),
+    "ehr:feedback": ("post", dict.fromkeys(USERS, 401)),
+    # The FHIR read is the API's: a session works as a token does, 401 without one.
+    "ehr:fhir_risk_assessment": ("get", {**VIEWERS, ANON: 401}),
 }
 
 # The API, called with each user's token: (name, method, body, {user: status}).
@@ -108,6 +115,12 @@ API_EXPECTED = [
     ),  # fmt: skip
     ("api:patient", "get", None, {ANON: 401, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 200}),
     ("api:schema", "get", None, {ANON: 401, NO_ROLE: 200, REVIEWER: 200, CLINICIAN: 200}),
+    (
+        "ehr:fhir_risk_assessment",
+        "get",
+        None,
+        {ANON: 401, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 200},
+    ),  # fmt: skip
 ]
 
 
@@ -154,6 +167,7 @@ def test_every_url_as_every_user(client, clinician, reviewer, consultant, no_rol
             "assessments:edit_preview",
             "assessments:reevaluate_preview",
             "assessments:print",
+            "ehr:fhir_risk_assessment",
         }
         args = [assessment.pk] if takes_pk else []
         if name == "assessments:patient":
@@ -162,6 +176,8 @@ def test_every_url_as_every_user(client, clinician, reviewer, consultant, no_rol
             args = [assessment.patient.pk, "recurrence"]
         elif name.startswith("assessments:event"):
             args = [event.pk]
+        elif name in {"ehr:service", "ehr:feedback"}:
+            args = ["adjuvant-tace"]
         url = reverse(name, args=args)
         response = getattr(client, method)(url)
         assert response.status_code == statuses[user], (name, user)
@@ -268,7 +284,13 @@ def test_every_api_url_as_every_user(clinician, reviewer, consultant, no_role_us
     for name, method, body, statuses in API_EXPECTED:
         assessment = record(clinician)  # a fresh one, at version 1, for each call
         args = {"api:patient": [assessment.patient.pk]}.get(name, [])
-        if name in {"api:assessment", "api:amend", "api:void", "api:history"}:
+        if name in {
+            "api:assessment",
+            "api:amend",
+            "api:void",
+            "api:history",
+            "ehr:fhir_risk_assessment",
+        }:
             args = [assessment.pk]
         url = reverse(name, args=args)
         api = ApiClient(token)

@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from .models import CdsClient
+
+
+@admin.register(CdsClient)
+class CdsClientAdmin(admin.ModelAdmin):
+    """Registered and removed with `manage.py cds_client` (audited); listed here only."""
+
+    list_display = ["issuer", "mrn_system", "keys", "created_at"]
+    search_fields = ["issuer"]
+    fields = ["issuer", "mrn_system", "keys", "jwks", "created_at"]
+    readonly_fields = fields
+
+    @admin.display(description=_("key ids"))
+    def keys(self, client):
+        return ", ".join(kid or "-" for kid in client.key_ids)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
