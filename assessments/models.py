@@ -461,6 +461,10 @@ class Assessment(models.Model):
         }
 
     @property
+    def pathology_recorded(self) -> bool:
+        return any(getattr(self, name) not in ("", None) for name in self.PATHOLOGY)
+
+    @property
     def newer_ruleset(self) -> str | None:
         return rules.LATEST_RULESET if self.ruleset != rules.LATEST_RULESET else None
 

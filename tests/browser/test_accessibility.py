@@ -149,7 +149,7 @@ def test_every_field_has_a_visible_label(clinician_page, path):
     if path == "/assessments/":
         page.get_by_text("More filters and sorting").click()
     fields = page.locator("main form :is(input:not([type=hidden]), select, textarea)")
-    assert fields.count() == {"/assessments/": 11, "/assessments/new/": 21}[path]
+    assert fields.count() == {"/assessments/": 11, "/assessments/new/": 27}[path]
     for field in fields.all():
         expect(page.locator(f"label[for={field.get_attribute('id')}]")).to_be_visible()
     # Each radio group is a fieldset named by a visible legend.

@@ -46,7 +46,8 @@ def test_phone_width_needs_no_horizontal_scrolling(clinician_page, recommended, 
     for table in page.locator(".table-responsive").all():
         assert table.evaluate("t => t.scrollWidth <= t.clientWidth")
     if path in ("list", "patient"):
-        expect(page.get_by_role("columnheader", name="Recommendation")).to_be_in_viewport()
+        header = {"list": "Recommendation", "patient": "Entry"}[path]
+        expect(page.get_by_role("columnheader", name=header)).to_be_in_viewport()
         expect(page.get_by_role("cell", name="TACE recommended")).to_be_in_viewport()
 
 
