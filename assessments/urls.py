@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, worklist
+from . import outcome_views, views, worklist
 
 app_name = "assessments"
 urlpatterns = [
@@ -27,4 +27,6 @@ urlpatterns = [
     path("patients/<int:pk>/", views.patient_detail, name="patient"),
     path("audit/", views.audit_log, name="audit_log"),
     path("audit/export/", views.audit_export, name="audit_export"),
+    path("outcomes/", outcome_views.outcomes_page, name="outcomes"),
+    path("outcomes/<slug:chart>.csv", outcome_views.outcomes_csv, name="outcomes_csv"),
 ]
