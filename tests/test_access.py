@@ -77,6 +77,15 @@ EXPECTED = {
         "get",
         {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 403, CONSULTANT: 403},
     ),
+    # The unit's outcomes: reviewers and consultants.
+    "assessments:outcomes": (
+        "get",
+        {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 403, CONSULTANT: 200},
+    ),
+    "assessments:outcomes_csv": (
+        "get",
+        {ANON: LOGIN, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 403, CONSULTANT: 200},
+    ),
     # The API's browsable docs are a page for logged-in users.
     "api:docs": ("get", ALL_LOGGED_IN),
     # CDS Hooks: discovery is public; the services take the EHR's signed JWT, never a
@@ -178,6 +187,8 @@ def test_every_url_as_every_user(client, clinician, reviewer, consultant, no_rol
             args = [event.pk]
         elif name in {"ehr:service", "ehr:feedback"}:
             args = ["adjuvant-tace"]
+        elif name == "assessments:outcomes_csv":
+            args = ["rfs-risk"]
         url = reverse(name, args=args)
         response = getattr(client, method)(url)
         assert response.status_code == statuses[user], (name, user)

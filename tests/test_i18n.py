@@ -168,6 +168,12 @@ ENGLISH = [
     # A header: group names (Clinicians, ...) are data and stay as they were named.
     "Clinician</th>",
     "Print",
+    "Outcomes",
+    "Recurrence-free survival",
+    "observational data",
+    "Number at risk",
+    "not reached",
+    "Download these figures",
 ]
 
 
@@ -223,6 +229,7 @@ def pages(client, clinician, consultant, reviewer, no_role_user):
         "re-evaluate": (clinician, "get", reverse("assessments:reevaluate", args=[old.pk]), None),
         "rules": (clinician, "get", reverse("assessments:rules"), None),
         "audit log": (reviewer, "get", reverse("assessments:audit_log"), None),
+        "outcomes": (reviewer, "get", reverse("assessments:outcomes"), None),
         "password": (clinician, "get", reverse("password_change"), None),
         "login": (None, "get", reverse("login"), None),
         "403": (no_role_user, "get", reverse("assessments:list"), None),

@@ -48,6 +48,8 @@ def superuser_client(client, django_user_model):
         ("assessments:export", {"status": "draft"}),
         ("assessments:audit_log", None),
         ("assessments:audit_log", {"action": "view_assessment"}),
+        ("assessments:outcomes", None),
+        ("assessments:outcomes", {"year": "2025", "ruleset": "3"}),
     ],
 )
 def test_lists(reviewer_client, url, params):

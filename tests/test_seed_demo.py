@@ -108,3 +108,39 @@ def test_refuses_with_debug_off():
         call_command("seed_demo", count=5)
     assert not Assessment.objects.exists()
     assert not get_user_model().objects.exists()
+
+
+def test_follow_up_follows_the_rules_of_the_record():
+    from django.utils import timezone
+
+    from assessments import outcomes
+    from assessments.models import FollowUpEvent
+
+    seed_demo(count=600)
+    today = timezone.localdate()
+    events = list(FollowUpEvent.objects.select_related("assessment"))
+    assert {event.kind for event in events} == set(FollowUpEvent.Kind.values)
+    resections = {}
+    for assessment in Assessment.objects.exclude(status=Assessment.Status.VOIDED):
+        first = resections.get(assessment.patient_id)
+        resections[assessment.patient_id] = min(
+            first or assessment.resection_date, assessment.resection_date
+        )
+    deaths = {e.patient_id: e.date for e in events if e.kind == FollowUpEvent.Kind.DEATH}
+    for event in events:
+        assert resections[event.patient_id] <= event.date <= today
+        assert event.date <= deaths.get(event.patient_id, today)
+        if event.kind == FollowUpEvent.Kind.TACE_SESSION:
+            assert event.assessment.patient_id == event.patient_id
+            assert event.assessment.resection_date <= event.date
+        (row,) = event.history.all()
+        assert (row.action, row.history_type) == (HistoryAction.CREATED, "+")
+    assert len(deaths) == len({e.patient_id for e in events if e.kind == "death"})
+    report = outcomes.report(filters=outcomes.Filters(), today=today)
+    high, low = report.by_risk.curves
+    assert high.at_marks[2]["survival"] < low.at_marks[2]["survival"]  # at 12 months
+    adherence = {row["code"]: row["count"] for row in report.adherence["recommended"]}
+    assert adherence["inside"] == max(adherence.values())
+    assert adherence["after"] and adherence["never"]
+    assert {row["code"]: row["count"] for row in report.adherence["not_recommended"]}["given"]
+    assert first_broken_link() is None

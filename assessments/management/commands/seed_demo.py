@@ -5,6 +5,10 @@ the services) from a spread of realistic inputs, and has the history rows a
 real one would have: created, sometimes amended or re-evaluated under ruleset
 2, often signed, now and then voided, each version with its user, time,
 action and reason. Views of the assessments fill the audit log, hash-chained.
+After the assessments, each patient's follow-up: TACE sessions (mostly inside
+the first-session window when recommended, some late, some never; a few when
+not recommended), recurrences that come sooner at high risk, recurrence-free
+visits and some deaths, each with its history row, sealed in the chain.
 
 Rows are written in bulk with executemany, each value prepared by its own
 field as bulk_create prepares it. bulk_create itself, and simple-history's
@@ -18,7 +22,8 @@ import random
 import secrets
 import time
 from collections import deque
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 from decimal import Decimal
 
 from django.conf import settings
@@ -32,7 +37,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from assessments import audit, rules, services
-from assessments.models import Assessment, AuditEvent, HistoryAction, Patient
+from assessments.models import Assessment, AuditEvent, FollowUpEvent, HistoryAction, Patient
 
 MRN_PREFIX = "DEMO-"
 CLINICIANS = 8
@@ -47,6 +52,10 @@ AMEND_REASONS = [
     "Entry error corrected.",
 ]
 VOID_REASONS = ["Entered for the wrong patient.", "Duplicate of another assessment."]
+# Follow-up: median months to recurrence by risk level, to death without one.
+RECURRENCE_MEDIAN_MONTHS = {rules.HIGH: 16, rules.LOW: 48}
+DEATH_MEDIAN_MONTHS = 150
+DAYS_PER_MONTH = 30.4375
 # Columns whose values (str, int or None here) go to the driver as they are.
 PLAIN = {
     "CharField",
@@ -156,7 +165,7 @@ class Seeder:
         self.number = Patient.objects.filter(mrn__startswith=MRN_PREFIX).count()
         self.next_id = {
             model: (model.objects.aggregate(last=Max("id"))["last"] or 0) + 1
-            for model in (Patient, Assessment)
+            for model in (Patient, Assessment, FollowUpEvent)
         }
         self.prev_hash = (
             AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
@@ -167,15 +176,18 @@ class Seeder:
             "patient history": Table(Patient.history.model, with_pk=False),
             "assessments": Table(Assessment, with_pk=True),
             "assessment history": Table(Assessment.history.model, with_pk=False),
+            "follow-up events": Table(FollowUpEvent, with_pk=True),
+            "follow-up history": Table(FollowUpEvent.history.model, with_pk=False),
             "audit events": Table(AuditEvent, with_pk=False),
         }
         self.written = dict.fromkeys(self.tables, 0)
         self.last_history = {
             name: self.tables[name].model.objects.aggregate(last=Max("history_id"))["last"] or 0
-            for name in ("patient history", "assessment history")
+            for name in ("patient history", "assessment history", "follow-up history")
         }
         self.usernames = {user.pk: user.username for user in [*clinicians, *reviewers]}
         self.events: list[AuditEvent] = []  # of the chunk, chained when it is written
+        self.of_patient: dict[int, list[Assessment]] = {}  # not voided
 
     def run(self) -> None:
         step = (self.now - self.first) / max(self.count, 1)
@@ -183,10 +195,13 @@ class Seeder:
             self.add_assessment(index, self.first + step * (index + self.rng.random()))
             if (index + 1) % CHUNK == 0 or index + 1 == self.count:
                 self.write_chunk()
+        self.add_follow_up()
         # Explicit ids leave PostgreSQL's sequences behind; SQLite keeps up by itself.
         connection = connections[DEFAULT_DB_ALIAS]
         with connection.cursor() as cursor:
-            for sql in connection.ops.sequence_reset_sql(no_style(), [Patient, Assessment]):
+            for sql in connection.ops.sequence_reset_sql(
+                no_style(), [Patient, Assessment, FollowUpEvent]
+            ):
                 cursor.execute(sql)
 
     def new_id(self, model) -> int:
@@ -237,6 +252,8 @@ class Seeder:
             history.history(assessment, action=action, when=when, user=user, reason=reason)
         self.tables["assessments"].add(assessment)  # as its last version left it
         self.add_views(assessment)
+        if not assessment.is_voided:
+            self.of_patient.setdefault(patient.pk, []).append(assessment)
 
     def story(self, assessment: Assessment):
         """Change the assessment step by step as the services would; yield each step."""
@@ -298,11 +315,119 @@ class Seeder:
                 )
             )
 
+    def add_follow_up(self) -> None:
+        """Each patient's follow-up after the latest resection, recorded in time order."""
+        events = []
+        for assessments in self.of_patient.values():
+            events += self.follow_up(sorted(assessments, key=lambda a: (a.resection_date, a.pk)))
+        events.sort(key=lambda event: (event.created_at, event.id))
+        for start in range(0, len(events), CHUNK):
+            for event in events[start : start + CHUNK]:
+                self.tables["follow-up events"].add(event)
+                self.tables["follow-up history"].history(
+                    event,
+                    action=HistoryAction.CREATED,
+                    when=event.created_at,
+                    user=event.created_by,
+                )
+            self.write_chunk()
+
+    def follow_up(self, assessments: list[Assessment]) -> list[FollowUpEvent]:
+        """Dates from the latest resection to today: a recurrence or not, the last
+        visit, perhaps a death; the sessions each assessment led to before the next
+        resection; nothing after a death, nothing in the future."""
+        rng, assessment = self.rng, assessments[-1]
+        resected = assessment.resection_date
+        today = self.now.date()
+        # Seen until some weeks ago; one in ten lost to follow-up early.
+        horizon = today - timedelta(days=rng.randint(0, 90))
+        if rng.random() < 0.1:
+            horizon = resected + timedelta(days=rng.randint(30, 400))
+        horizon = min(horizon, today)
+        if horizon <= resected:
+            return []
+
+        def months_later(median: float) -> date:
+            days = rng.expovariate(0.693 / median) * DAYS_PER_MONTH
+            return resected + timedelta(days=max(1, int(days)))
+
+        recurrence = months_later(RECURRENCE_MEDIAN_MONTHS[assessment.risk_level])
+        death = months_later(DEATH_MEDIAN_MONTHS)
+        if recurrence < death:  # after a recurrence, death comes sooner
+            death = min(death, recurrence + timedelta(days=int(rng.expovariate(1 / 500)) + 30))
+        end = min(horizon, death)
+        made, session = [], None
+        for earlier, later in zip(assessments, [*assessments[1:], None], strict=True):
+            session = self.session_date(earlier)
+            before = later.resection_date if later else min(horizon, recurrence) + timedelta(1)
+            if session is not None and session < before and session < death:
+                made.append(self.event(earlier, FollowUpEvent.Kind.TACE_SESSION, session))
+            else:
+                session = None
+        if recurrence <= end:
+            made.append(self.event(assessment, FollowUpEvent.Kind.RECURRENCE, recurrence))
+        else:
+            visit = end if death > horizon else death - timedelta(days=rng.randint(1, 60))
+            if visit > max(resected, session or resected):
+                made.append(self.event(assessment, FollowUpEvent.Kind.NO_RECURRENCE, visit))
+        if death <= horizon:
+            made.append(self.event(assessment, FollowUpEvent.Kind.DEATH, death))
+        return made
+
+    def session_date(self, assessment: Assessment) -> date | None:
+        rng, resected = self.rng, assessment.resection_date
+        window = assessment.first_session_window()
+        if window is not None:
+            chance = rng.random()
+            if chance < 0.7:
+                return window[0] + timedelta(days=rng.randint(0, (window[1] - window[0]).days))
+            if chance < 0.85:
+                return window[1] + timedelta(days=rng.randint(1, 60))
+            return None
+        if assessment.recommendation == rules.RECOMMENDED:  # a second session
+            return resected + timedelta(days=rng.randint(28, 70)) if rng.random() < 0.6 else None
+        return resected + timedelta(days=rng.randint(28, 90)) if rng.random() < 0.08 else None
+
+    def event(self, assessment: Assessment, kind: str, day: date) -> FollowUpEvent:
+        rng = self.rng
+        moment = datetime.combine(day, clock(9), tzinfo=UTC) + timedelta(
+            hours=rng.uniform(0, 24 * 3)
+        )
+        moment = min(moment, self.now)
+        event = FollowUpEvent(
+            id=self.new_id(FollowUpEvent),
+            patient_id=assessment.patient_id,
+            kind=kind,
+            date=day,
+            created_by=rng.choice(self.clinicians),
+            created_at=moment,
+            updated_at=moment,
+        )
+        if kind == FollowUpEvent.Kind.TACE_SESSION:
+            event.assessment_id = assessment.pk
+            event.complications = _pick(rng, {"none": 85, "minor": 12, "major": 3})
+            if event.complications != "none":
+                event.complication_details = rng.choice(
+                    ["Post-embolization syndrome.", "Groin haematoma.", "Transient fever."]
+                )
+        elif kind == FollowUpEvent.Kind.RECURRENCE:
+            event.recurrence_site = _pick(rng, {"intrahepatic": 75, "extrahepatic": 10, "both": 15})
+            event.found_by = _pick(rng, {"imaging": 60, "afp": 10, "both": 30})
+        elif kind == FollowUpEvent.Kind.DEATH:
+            event.death_cause = _pick(
+                rng, {"hcc": 60, "liver_failure": 20, "other": 15, "unknown": 5}
+            )
+        return event
+
     def seal_events(self) -> list[AuditEvent]:
         """The record_changed events that seal the history rows just written, as
         audit.seal_history_row makes them: from each row as the database returns it."""
         seals = []
-        for name, model in (("patient history", Patient), ("assessment history", Assessment)):
+        for name, model in (
+            ("patient history", Patient),
+            ("assessment history", Assessment),
+            ("follow-up history", FollowUpEvent),
+        ):
             history_model = model.history.model
             rows = history_model.objects.filter(history_id__gt=self.last_history[name])
             for row in rows.order_by("history_id").values().iterator():
@@ -356,8 +481,8 @@ def demo_users(password: str):
 
 class Command(BaseCommand):
     help = (
-        "Add made-up patients (MRN DEMO-00000, ...) and assessments, with their history "
-        "and audit events, and demo users. Only with debug on."
+        "Add made-up patients (MRN DEMO-00000, ...), assessments and follow-up events, "
+        "with their history and audit events, and demo users. Only with debug on."
     )
 
     def add_arguments(self, parser):
