@@ -2,15 +2,16 @@
 
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from . import audit, charts, outcomes, rules
-from .models import AuditEvent
+from .models import Assessment, AuditEvent, FollowUpEvent
 from .views import permission_required
 
 RECOMMENDATIONS = {code: _(label) for code, label in rules.RECOMMENDATIONS.items()}
@@ -29,31 +30,45 @@ def _adherence_groups(adherence: dict) -> list[tuple[str, list[dict]]]:
     ]
 
 
+# A report is computed once per worker for the same filters, day and record: every save
+# of an assessment or an event writes a history row, whose id is part of the key.
+CACHE_SECONDS = 3600
+
+
+def _record_version() -> str:
+    return "-".join(
+        str(model.history.order_by("-history_id").values_list("history_id", flat=True).first())
+        for model in (Assessment, FollowUpEvent)
+    )
+
+
+def _cached(key: str, compute):
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, CACHE_SECONDS)
+    return value
+
+
+def _report(filters: outcomes.Filters) -> tuple[outcomes.Report, str]:
+    """The report, and the key it is cached under."""
+    today = timezone.localdate()
+    key = f"outcomes:{_record_version()}:{filters.year}:{filters.ruleset}:{today}"
+    return _cached(key, lambda: outcomes.report(filters=filters, today=today)), key
+
+
 @permission_required("assessments.view_outcomes")
 @require_http_methods(["GET"])
 def outcomes_page(request):
     filters = outcomes.parse_filters(request.GET)
-    report = outcomes.report(filters=filters, today=timezone.localdate())
+    report, key = _report(filters)
     audit.log_event(
         action=AuditEvent.Action.VIEW_OUTCOMES,
         request=request,
         detail={"filters": filters.as_detail()},
     )
     titles = {slug: str(title) for slug, title in CHARTS.items()}
-    svg = {
-        "monthly": charts.monthly_chart(
-            months=report.months, labels=RECOMMENDATIONS, title=titles["monthly"]
-        ),
-        "adherence": charts.adherence_chart(
-            groups=_adherence_groups(report.adherence), title=titles["adherence"]
-        ),
-        "rfs_risk": charts.survival_chart(
-            comparison=report.by_risk, slug="chart-rfs-risk", title=titles["rfs-risk"]
-        ),
-        "rfs_tace": charts.survival_chart(
-            comparison=report.by_tace, slug="chart-rfs-tace", title=titles["rfs-tace"]
-        ),
-    }
+    svg = _cached(f"{key}:svg:{get_language()}", lambda: _charts(report, titles))
     return render(
         request,
         "assessments/outcomes.html",
@@ -67,6 +82,23 @@ def outcomes_page(request):
             "at_risk_months": outcomes.AT_RISK_MONTHS,
         },
     )
+
+
+def _charts(report: outcomes.Report, titles: dict) -> dict:
+    return {
+        "monthly": charts.monthly_chart(
+            months=report.months, labels=RECOMMENDATIONS, title=titles["monthly"]
+        ),
+        "adherence": charts.adherence_chart(
+            groups=_adherence_groups(report.adherence), title=titles["adherence"]
+        ),
+        "rfs_risk": charts.survival_chart(
+            comparison=report.by_risk, slug="chart-rfs-risk", title=titles["rfs-risk"]
+        ),
+        "rfs_tace": charts.survival_chart(
+            comparison=report.by_tace, slug="chart-rfs-tace", title=titles["rfs-tace"]
+        ),
+    }
 
 
 def _query(filters: outcomes.Filters) -> str:
@@ -127,7 +159,7 @@ def outcomes_csv(request, chart):
     if chart not in CHARTS:
         raise Http404
     filters = outcomes.parse_filters(request.GET)
-    report = outcomes.report(filters=filters, today=timezone.localdate())
+    report, _key = _report(filters)
     audit.log_event(
         action=AuditEvent.Action.EXPORT,
         request=request,

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -52,6 +53,13 @@ def _transactional_tests_start_as_migrated(request):
         )
     yield
     drop_append_only_triggers(connection)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test's database starts afresh, its ids from the start again: so does the cache
+    of pages computed from the record (the outcomes page, the empty form)."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

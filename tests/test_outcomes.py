@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments import outcomes, rules
-from assessments.models import AuditEvent, FollowUpEvent
+from assessments import outcomes, rules, services
+from assessments.models import Assessment, AuditEvent, FollowUpEvent
 from tests.conftest import events, record, ruleset_1_assessment
 
 pytestmark = pytest.mark.django_db
@@ -174,6 +174,31 @@ def test_the_page_shows_the_figures(reviewer_client, cohort):
     assert "KM-" not in html  # no MRN on the page
     (viewed,) = events(AuditEvent.Action.VIEW_OUTCOMES)
     assert viewed.detail == {"filters": {}}
+
+
+def test_the_page_is_computed_again_once_the_record_changes(
+    reviewer_client, cohort, clinician, monkeypatch
+):
+    computed = []
+    report = outcomes.report
+    monkeypatch.setattr(outcomes, "report", lambda **kw: computed.append(kw) or report(**kw))
+    url = reverse("assessments:outcomes")
+    assert "1 patient with no follow-up" in reviewer_client.get(url).content.decode()
+    reviewer_client.get(url)
+    reviewer_client.get(reverse("assessments:outcomes_csv", args=["monthly"]))
+    assert len(computed) == 1  # the same record, the same day: the report is kept
+    patient = Assessment.objects.get(patient__mrn="KM-L6").patient
+    services.record_event(
+        patient=patient, kind="no_recurrence", data={"date": timezone.localdate()}, user=clinician
+    )
+    assert "1 patient with no follow-up" not in reviewer_client.get(url).content.decode()
+    assessment = Assessment.objects.get(patient__mrn="KM-L6")
+    services.void_assessment(
+        assessment=assessment, user=clinician, reason="Wrong patient", version=1
+    )
+    reviewer_client.get(url)
+    reviewer_client.get(url, {"year": RESECTED.year})
+    assert len(computed) == 4
 
 
 # Adherence
