@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import audit, rules
-from .models import Assessment, AuditEvent, Patient, code_labels
+from .models import Assessment, AuditEvent, FollowUpEvent, Patient, code_labels
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -45,6 +45,7 @@ EXPORT_FIELDS = [
     "resection_date",
     *Assessment.RULE_INPUTS,
     *Assessment.PANEL_INPUTS,
+    *Assessment.PATHOLOGY,
     *Assessment.RESULT,
     *Assessment.LIVER_FUNCTION,
     "status",
@@ -131,6 +132,14 @@ class AssessmentAdmin(ReadOnlyHistoryAdmin):
         rows = map(export_row, queryset.values_list(*EXPORT_FIELDS))
         audit.write_csv(response, EXPORT_HEADER, rows)
         return response
+
+
+@admin.register(FollowUpEvent)
+class FollowUpEventAdmin(ReadOnlyHistoryAdmin):
+    list_display = ["id", "patient", "kind", "date", "status", "created_by", "created_at"]
+    list_filter = ["kind", "status", "date"]
+    search_fields = ["patient__mrn"]
+    list_select_related = ["patient", "created_by"]
 
 
 @admin.register(AuditEvent)

@@ -60,7 +60,13 @@ def test_lists(reviewer_client, url, params):
 
 
 @pytest.mark.parametrize(
-    "model", ["assessments_assessment", "assessments_patient", "assessments_auditevent"]
+    "model",
+    [
+        "assessments_assessment",
+        "assessments_patient",
+        "assessments_followupevent",
+        "assessments_auditevent",
+    ],
 )
 def test_admin_changelists(superuser_client, model):
     url = reverse(f"admin:{model}_changelist")
