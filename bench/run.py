@@ -11,7 +11,7 @@
 4. A table per page: requests per second, p50, p95, p99 (ms), failures, the
    ratio to the baseline, and the machine's load average (other work on it
    shows there); then `manage.py recommend --jsonl` on --lines lines of
-   ruleset 2's fields, in lines per second; then the targets.
+   ruleset 3's fields, in lines per second; then the targets.
 
 The server is stopped, and the temporary folder removed, whatever happens.
 Every request goes to 127.0.0.1 only.
@@ -207,7 +207,7 @@ def load(page: str, user_class: str, args, env: dict, port: int, folder: Path) -
 
 
 def jsonl_lines(count: int) -> str:
-    """Valid inputs with every field of ruleset 2, the liver panel included."""
+    """Valid inputs with every field of rulesets 2 and 3, the liver panel included."""
     rng = random.Random(2)
     lines = []
     for _ in range(count):
@@ -234,10 +234,31 @@ def jsonl_lines(count: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def engine_rate(text: str) -> float:
+    """The rules engine alone on the same lines, decoded and converted beforehand, without
+    the form's checks: the limit of recommend --jsonl, in lines per second."""
+    sys.path.insert(0, str(ROOT))
+    from decimal import Decimal
+
+    from assessments import rules
+
+    inputs = []
+    for line in text.splitlines():
+        data = json.loads(line)
+        for name in ("tumor_size_cm", "bilirubin", "albumin", "inr"):
+            data[name] = Decimal(data[name])
+        inputs.append(rules.Inputs.from_data(data))
+    started = time.perf_counter()
+    for one in inputs:
+        rules.evaluate(one, ruleset=rules.RULESET_3).as_dict()
+    return len(inputs) / (time.perf_counter() - started)
+
+
 def time_recommend(count: int, env: dict, folder: Path) -> dict:
-    command = [PYTHON, "manage.py", "recommend", "--jsonl"]
+    command = [PYTHON, "manage.py", "recommend", "--jsonl", "--ruleset", "3"]
     source, output = folder / "lines.jsonl", folder / "results.jsonl"
-    source.write_text(jsonl_lines(count))
+    text = jsonl_lines(count)
+    source.write_text(text)
     (folder / "empty.jsonl").write_text("")
     timings = {}
     for name, path in (("start-up", folder / "empty.jsonl"), ("all", source)):
@@ -253,6 +274,7 @@ def time_recommend(count: int, env: dict, folder: Path) -> dict:
         "startup": timings["start-up"],
         "rate": count / timings["all"],
         "steady": count / (timings["all"] - timings["start-up"]),
+        "engine": engine_rate(text),
     }
 
 
@@ -446,7 +468,8 @@ def main() -> None:
         log(
             f"\nrecommend --jsonl: {args.lines:,} lines in {recommend['seconds']:.1f} s, "
             f"{recommend['rate']:,.0f} lines/s ({recommend['startup']:.1f} s of it start-up; "
-            f"{recommend['steady']:,.0f} lines/s after it)"
+            f"{recommend['steady']:,.0f} lines/s after it); the rules engine alone, without "
+            f"decoding, validating or encoding (the limit): {recommend['engine']:,.0f} lines/s"
         )
     log("\nTargets:")
     for line in verdicts(results, recommend):
