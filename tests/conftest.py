@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -65,6 +66,8 @@ def settings_for_tests(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.WHITENOISE_AUTOREFRESH = True
+    # Each test starts with an empty cache: no permissions or counts of an earlier one.
+    cache.clear()
 
 
 def make_user(django_user_model, username, *groups):
