@@ -13,6 +13,7 @@ request.
 """
 
 import secrets
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
@@ -29,8 +30,19 @@ def _new_generation() -> str:
     return secrets.token_hex(8)
 
 
-def _key(user_pk) -> str:
-    return f"permissions:{cache.get_or_set(GENERATION, _new_generation, None)}:{user_pk}"
+def _key(name: str) -> str:
+    return f"permissions:{cache.get_or_set(GENERATION, _new_generation, None)}:{name}"
+
+
+def cached(name: str, compute):
+    """compute(), kept as the permissions are: for PERMISSIONS_SECONDS, and until any user,
+    group or grant changes. For what follows from them, such as who holds a role."""
+    key = _key(name)
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, PERMISSIONS_SECONDS)
+    return value
 
 
 class CachedPermissionsBackend(ModelBackend):
@@ -38,12 +50,8 @@ class CachedPermissionsBackend(ModelBackend):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            key = _key(user_obj.pk)
-            perms = cache.get(key)
-            if perms is None:
-                perms = super().get_all_permissions(user_obj)
-                cache.set(key, perms, PERMISSIONS_SECONDS)
-            user_obj._perm_cache = perms
+            load = partial(super().get_all_permissions, user_obj)
+            user_obj._perm_cache = cached(f"user-{user_obj.pk}", load)
         return user_obj._perm_cache
 
 

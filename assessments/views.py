@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import audit, lockout, queries, rules, services, wording
+from . import audit, lockout, permissions, queries, rules, services, wording
 from .forms import (
     AMEND_FORMS,
     AssessmentForm,
@@ -61,6 +61,10 @@ def _page_query(request) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
+
+
+def _clinicians() -> list[tuple[int, str]]:
+    return list(queries.users_with_permission("add_assessment").values_list("pk", "username"))
 
 
 def _paginator(request, object_list, per_page: int) -> queries.CappedPaginator:
@@ -115,7 +119,7 @@ def assessment_list(request):
             "page_query": _page_query(request),
             "recommendations": rules.RECOMMENDATIONS,
             "statuses": Assessment.Status.choices,
-            "clinicians": queries.users_with_permission("add_assessment"),
+            "clinicians": permissions.cached("clinicians", _clinicians),
             "windows": queries.WINDOWS,
             "sorts": queries.SORT_LABELS,
             "sort_label": queries.SORT_LABELS[filters["sort"]],

@@ -3,17 +3,22 @@
 1. A throw-away database: an SQLite file in a temporary folder (or
    --database-url, which must name an empty database kept for this), migrated
    and filled by seed_demo with --rows assessments.
-2. `make serve` on a free loopback port: gunicorn, debug off, DJANGO_HTTPS=0.
+2. `make serve` on a free loopback port: gunicorn, debug off, DJANGO_HTTPS=0,
+   with bench.settings (the site's, plus the bare views of bench/urls.py).
 3. Each page in turn, --users locust users back to back (no pause between
    requests) for --duration seconds, logged in as demo clinicians or
    reviewers; the baseline is the login page, requested anonymously, which
    does no database work, run first and again last.
-4. A table per page: requests per second, p50, p95, p99 (ms), failures, the
-   ratio to the baseline, and the machine's load average (other work on it
-   shows there); then `manage.py recommend --jsonl` on --lines lines of
-   ruleset 3's fields, in lines per second; then the targets.
+4. With --postgres, steps 1 to 3 again on a database made for the run on that
+   PostgreSQL server, with the same rows.
+5. A table per page: requests per second, p50, p95, p99 (ms), failures, the
+   ratio to the baseline and to the bare view, and the machine's load average
+   (other work on it shows there); each page's PostgreSQL time against
+   SQLite's; then `manage.py recommend --jsonl` on --lines lines of ruleset 3's
+   fields, in lines per second, beside the rules engine alone; then the targets.
 
-The server is stopped, and the temporary folder removed, whatever happens.
+The servers are stopped, the temporary folder removed and the PostgreSQL
+database dropped, whatever happens.
 Every request goes to 127.0.0.1 only.
 """
 

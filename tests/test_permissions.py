@@ -4,6 +4,9 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -43,3 +46,10 @@ def test_a_deactivated_user_has_none(clinician):
     assert fresh(clinician).has_perm("assessments.add_assessment")
     type(clinician).objects.filter(pk=clinician.pk).update(is_active=False)
     assert not fresh(clinician).has_perm("assessments.add_assessment")
+
+
+def test_a_new_clinician_is_in_the_lists_filter_at_once(clinician_client, django_user_model):
+    url = reverse("assessments:list")
+    assert ">dr-new<" not in clinician_client.get(url).content.decode()
+    make_user(django_user_model, "dr-new", "Clinicians")
+    assert ">dr-new<" in clinician_client.get(url).content.decode()
