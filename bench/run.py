@@ -310,7 +310,7 @@ def table(results: dict) -> str:
     for page, r in results.items():
         lines.append(
             f"| {page} | {r['rps']:.1f} | {r['rps'] / base['rps']:.2f} "
-            f"| {r['rps'] / bare if bare else float('nan'):.2f} | {r['p50']:.0f} "
+            f"| {format(r['rps'] / bare, '.2f') if bare else '-'} | {r['p50']:.0f} "
             f"| {r['p95']:.0f} | {r['p99']:.0f} | {r['p95'] / max(base['p95'], 1):.1f} "
             f"| {r['requests']} | {r['failures']} | {r['5xx']} | {r['load']:.1f} |"
         )
