@@ -417,6 +417,13 @@ def run_pages(args, wanted: set, database_url: str, folder: Path) -> dict:
     env = site_env(database_url)
     if not args.seeded:
         seed(args.rows, env, folder / "setup.log")
+    if database_url.startswith("postgres"):
+        # A live database has autovacuum's statistics; a freshly seeded one has none yet,
+        # and without them the planner walks the list's order for a search by MRN.
+        import psycopg
+
+        with psycopg.connect(database_url, autocommit=True) as connection:
+            connection.execute("ANALYZE")
     if "evaluate" in wanted:
         env["BENCH_API_TOKEN"] = api_token(env, folder / "setup.log")
 
