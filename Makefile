@@ -11,7 +11,9 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tace_ci
 ROWS ?= 100000
 DURATION ?= 20
 BENCH_ARGS ?=
-# make bench-scale-out (and make bench, when set): an empty PostgreSQL database to fill.
+# make bench and bench-scale-out: a PostgreSQL server where each run makes (and drops) its
+# own database; or BENCH_DATABASE_URL, an empty PostgreSQL database to fill, for bench-scale-out.
+BENCH_POSTGRES ?= postgres://postgres@127.0.0.1:5432/
 BENCH_DATABASE_URL ?=
 SCALE_OUT_ROWS ?= 10000
 
@@ -107,16 +109,18 @@ screenshots: $(VENV)/.installed-dev $(CHROMIUM) $(CJK_FONT) $(CATALOGUES)
 	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/browser/test_screenshots.py
 
 ## make bench: seed ROWS assessments into a throw-away SQLite database, serve it as make serve does,
-## load each page with locust, time recommend --jsonl, print the figures (see docs/benchmarks.md)
+## load each page with locust; the same on a throw-away PostgreSQL database (BENCH_POSTGRES, empty
+## to skip); time recommend --jsonl, print the figures; then bench-scale-out (see docs/benchmarks.md)
 bench: $(VENV)/.installed-bench $(CATALOGUES)
-	$(PY) bench/run.py --rows $(ROWS) --duration $(DURATION) $(BENCH_ARGS)
-	@if [ -n "$(BENCH_DATABASE_URL)" ]; then $(MAKE) --no-print-directory bench-scale-out; \
-	else echo "bench-scale-out skipped: set BENCH_DATABASE_URL to an empty PostgreSQL database."; fi
+	$(PY) bench/run.py --rows $(ROWS) --duration $(DURATION) \
+		$(if $(BENCH_POSTGRES),--postgres $(BENCH_POSTGRES)) $(BENCH_ARGS)
+	@if [ -n "$(BENCH_DATABASE_URL)$(BENCH_POSTGRES)" ]; then $(MAKE) --no-print-directory bench-scale-out; \
+	else echo "bench-scale-out skipped: no BENCH_POSTGRES nor BENCH_DATABASE_URL."; fi
 
-## make bench-scale-out: three app servers of 3 workers on one PostgreSQL database
-## (BENCH_DATABASE_URL, empty), 24 users on audited pages and unaudited ones
+## make bench-scale-out: three app servers of 3 workers on one PostgreSQL database (BENCH_DATABASE_URL,
+## empty, or one made on BENCH_POSTGRES for the run), 24 users on audited pages and unaudited ones
 bench-scale-out: $(VENV)/.installed-bench $(CATALOGUES)
-	@test -n "$(BENCH_DATABASE_URL)" || { echo "Set BENCH_DATABASE_URL to an empty PostgreSQL database." >&2; exit 1; }
+	@test -n "$(BENCH_DATABASE_URL)$(BENCH_POSTGRES)" || { echo "Set BENCH_POSTGRES or BENCH_DATABASE_URL." >&2; exit 1; }
 	$(PY) bench/run.py --rows $(SCALE_OUT_ROWS) --duration $(DURATION) --servers 3 --workers 3 \
 		--users 24 --pages "no match,list,detail,history,patient" --lines 0 \
-		--database-url $(BENCH_DATABASE_URL)
+		$(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),--postgres $(BENCH_POSTGRES))

@@ -18,7 +18,8 @@ class AssessmentsConfig(AppConfig):
     verbose_name = "Adjuvant TACE assessments"
 
     def ready(self):
-        from . import audit
+        from . import audit, permissions
 
         audit.connect_signals()
+        permissions.connect_signals()
         post_migrate.connect(ensure_append_only_triggers, sender=self)

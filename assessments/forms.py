@@ -64,8 +64,8 @@ class FocusFirstErrorMixin:
 
     def full_clean(self):
         super().full_clean()
-        first = next((name for name in self.fields if name in self._errors), None)
-        if first is not None:
+        if self._errors:
+            first = next(name for name in self.fields if name in self._errors)
             self.fields[first].widget.attrs["autofocus"] = True
 
     def fields_with_errors(self):
@@ -121,6 +121,10 @@ class NumberText(JsonTypedField):
 
 class DecimalField(NumberText, forms.DecimalField):
     """A decimal with a point: a JSON number or a string of ASCII digits."""
+
+    # to_python gives None or a Decimal, never "", [], () or {}: comparing a Decimal
+    # with each of those (Django's emptiness test, three times a value) costs an ABC check.
+    empty_values = [None]
 
     def to_python(self, value):
         if self.not_given(value):
@@ -203,6 +207,24 @@ class JsonInputMixin:
         self.json_input = json_input
         for field in self.fields.values():
             field.json_input = json_input
+
+    def _clean_fields(self):
+        """Django's loop without its BoundField per field: the same value from the widget,
+        the same field.clean() and clean_<name>(), in the same order (a sixth of the
+        validation time of a line of `recommend --jsonl`)."""
+        for name, field in self.fields.items():
+            if field.disabled:
+                value = self.get_initial_for_field(field, name)
+            else:
+                value = field.widget.value_from_datadict(
+                    self.data, self.files, self.add_prefix(name)
+                )
+            try:
+                self.cleaned_data[name] = field.clean(value)
+                if clean := getattr(self, f"clean_{name}", None):
+                    self.cleaned_data[name] = clean()
+            except forms.ValidationError as error:
+                self.add_error(name, error)
 
 
 class RuleInputsForm(JsonInputMixin, FocusFirstErrorMixin, forms.Form):
@@ -658,11 +680,13 @@ class DuplicateKey(ValueError):
 
 
 def _refuse_duplicates(pairs):
-    obj = {}
-    for key, value in pairs:
-        if key in obj:
-            raise DuplicateKey(key)
-        obj[key] = value
+    obj = dict(pairs)
+    if len(obj) < len(pairs):
+        seen = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise DuplicateKey(key)
+            seen.add(key)
     return obj
 
 

@@ -49,6 +49,13 @@ def code_labels(codes: list[str]) -> str:
     return gettext(", ").join(str(CODE_LABELS.get(code, code)) for code in codes)
 
 
+def pk_url(name: str):
+    """reverse(name, args=[pk]) for the rows of a list, from one reverse() a page."""
+    marker = "9876543210"
+    head, tail = reverse(name, args=[int(marker)]).split(marker)
+    return lambda pk: f"{head}{pk}{tail}"
+
+
 class HistoryAction(models.TextChoices):
     CREATED = "created", _("Created")
     AMENDED = "amended", _("Amended")

@@ -1,9 +1,11 @@
 """The queries of the list pages, shared by the views and `manage.py explain_pages`."""
 
+import hashlib
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection, models
 from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
@@ -29,14 +31,31 @@ class CappedPaginator(Paginator):
     Django's Paginator counts every match, and COUNT(*) grows with the table: at
     hospital scale it would cost more than the page itself. Past the cap the pages
     end at the cap, and the page says so: a search or a filter reaches older rows.
+
+    With a cache_key (the list and its filters), a count past the cap is remembered
+    for CAPPED_SECONDS, so that paging through a large list counts once: records are
+    never deleted, so such a count only grows, unless voiding takes a filter back
+    under the cap, which the list then shows within that time. Counts under the cap
+    are made on every page, exact.
     """
 
     MAX_COUNT = 10_000
+    CAPPED_SECONDS = 60
+
+    def __init__(self, *args, cache_key: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cache_key = cache_key
 
     @cached_property
     def _counted(self) -> int:
+        key = self.cache_key and f"capped:{hashlib.sha256(self.cache_key.encode()).hexdigest()}"
+        if key and cache.get(key):
+            return self.MAX_COUNT + 1
         # Unordered, the count may read an index alone.
-        return self.object_list.order_by()[: self.MAX_COUNT + 1].count()
+        counted = self.object_list.order_by()[: self.MAX_COUNT + 1].count()
+        if key and counted > self.MAX_COUNT:
+            cache.set(key, True, self.CAPPED_SECONDS)
+        return counted
 
     @cached_property
     def count(self) -> int:

@@ -413,9 +413,13 @@ class Inputs:
         rules. A bilirubin means a whole panel: the form refuses a partial one."""
         panel = None
         if data.get("bilirubin") is not None:
-            panel = LiverPanel(**{field.name: data[field.name] for field in fields(LiverPanel)})
-        names = [field.name for field in fields(cls) if field.name != "liver_panel"]
-        return cls(**{name: data[name] for name in names}, liver_panel=panel)
+            panel = LiverPanel(**{name: data[name] for name in _PANEL_FIELDS})
+        return cls(**{name: data[name] for name in _INPUT_FIELDS}, liver_panel=panel)
+
+
+# dataclasses.fields() is slow for a batch's every line: the names once.
+_PANEL_FIELDS = tuple(field.name for field in fields(LiverPanel))
+_INPUT_FIELDS = tuple(field.name for field in fields(Inputs) if field.name != "liver_panel")
 
 
 @dataclass(frozen=True)
@@ -605,11 +609,13 @@ def rationale(
     """The sentences of a result, from its codes: one per factor, contraindication and
     caution, then the outcome. translate() gives them in another language; the stored
     rationale is this in English."""
-    recommended = risk_level == HIGH and not contraindications
+    caution_sentence = caution_sentences(
+        ruleset, recommended=risk_level == HIGH and not contraindications
+    )
     sentences = [
         *(RISK_FACTORS[code] for code in risk_factors),
         *(CONTRAINDICATIONS[code] for code in contraindications),
-        *(caution_sentences(ruleset, recommended=recommended)[code] for code in cautions),
+        *(caution_sentence[code] for code in cautions),
         OUTCOMES[
             outcome(
                 ruleset=ruleset,

@@ -7,14 +7,15 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import audit, lockout, queries, rules, services, wording
+from . import audit, lockout, permissions, queries, rules, services, wording
 from .forms import (
     AMEND_FORMS,
     AssessmentForm,
@@ -22,7 +23,8 @@ from .forms import (
     SignForm,
     VoidForm,
 )
-from .models import Assessment, AuditEvent, FollowUpEvent, Patient, code_labels
+from .models import Assessment, AuditEvent, FollowUpEvent, Patient, code_labels, pk_url
+from .templatetags.clinical import detail_text
 
 Action = AuditEvent.Action
 
@@ -61,19 +63,63 @@ def _page_query(request) -> str:
     return query.urlencode()
 
 
+def _clinicians() -> list[tuple[int, str]]:
+    return list(queries.users_with_permission("add_assessment").values_list("pk", "username"))
+
+
+def _paginator(request, object_list, per_page: int) -> queries.CappedPaginator:
+    """Keyed on the page's path and filters: a count past the cap is made once a minute."""
+    key = f"{request.path}?{_page_query(request)}"
+    return queries.CappedPaginator(object_list, per_page, cache_key=key)
+
+
+def _list_rows(assessments) -> list[dict]:
+    """What each row of the list shows, worked out once here: in the template, a lookup, a
+    filter or an include for each cell cost more than the page's queries."""
+    patient_url, detail_url = pk_url("assessments:patient"), pk_url("assessments:detail")
+    statuses = dict(Assessment.Status.choices)
+    no_factor = gettext("none")
+    badges = {}  # the badge's template, rendered once for each recommendation it shows
+
+    def badge(recommendation, voided):
+        if (recommendation, voided) not in badges:
+            badges[recommendation, voided] = render_to_string(
+                "assessments/_recommendation_badge.html",
+                {"recommendation": recommendation, "voided": voided},
+            )
+        return badges[recommendation, voided]
+
+    return [
+        {
+            "voided": a.is_voided,
+            "patient_url": patient_url(a.patient_id),
+            "mrn": a.patient.mrn,
+            "url": detail_url(a.pk),
+            "assessed": formats.date_format(timezone.localtime(a.created_at), "DATETIME_FORMAT"),
+            "resection": formats.date_format(a.resection_date),
+            "badge": badge(a.recommendation, a.is_voided),
+            "status": statuses.get(a.status, a.status),
+            "risk_factors": code_labels(a.risk_factors) or no_factor,
+            "clinician": a.created_by.get_username(),
+        }
+        for a in assessments
+    ]
+
+
 @permission_required("assessments.view_assessment")
 def assessment_list(request):
     assessments, filters = queries.filtered_assessments(request.GET)
-    page = queries.CappedPaginator(assessments, queries.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = _paginator(request, assessments, queries.PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "assessments/assessment_list.html",
         {
             "page": page,
+            "rows": _list_rows(page.object_list),
             "page_query": _page_query(request),
             "recommendations": rules.RECOMMENDATIONS,
             "statuses": Assessment.Status.choices,
-            "clinicians": queries.users_with_permission("add_assessment"),
+            "clinicians": permissions.cached("clinicians", _clinicians),
             "windows": queries.WINDOWS,
             "sorts": queries.SORT_LABELS,
             "sort_label": queries.SORT_LABELS[filters["sort"]],
@@ -499,6 +545,36 @@ def patient_detail(request, pk):
     )
 
 
+def _audit_rows(events) -> list[dict]:
+    """What each row of the audit log shows, worked out once here (see _list_rows)."""
+    detail_url = pk_url("assessments:detail")
+    actions = dict(Action.choices)
+    system = gettext("(system)")
+    rows = []
+    for event in events:
+        if event.object_type == "assessment":
+            url = detail_url(event.object_id)
+            shown = gettext("assessment %(id)s") % {"id": event.object_id}
+        else:
+            url, shown = "", f"{event.object_type} {event.object_id}"
+        rows.append(
+            {
+                "action_code": event.action,
+                "time": formats.date_format(
+                    timezone.localtime(event.timestamp), "SHORT_DATETIME_FORMAT"
+                ),
+                "user": event.username or system,
+                "action": actions.get(event.action, event.action),
+                "url": url,
+                "object": shown,
+                "mrn": event.patient.mrn if event.patient else "",
+                "client_ip": event.client_ip or "",
+                "detail": detail_text(event.detail),
+            }
+        )
+    return rows
+
+
 @permission_required("assessments.view_auditevent")
 def audit_log(request):
     if request.method == "POST":
@@ -510,14 +586,13 @@ def audit_log(request):
         query = urlencode({name: value for name, value in params.items() if value})
         return redirect(f"{reverse('assessments:audit_log')}?{query}")
     events, filters = queries.filtered_events(request.GET)
-    page = queries.CappedPaginator(events, queries.AUDIT_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = _paginator(request, events, queries.AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "assessments/audit_log.html",
         {
             "page": page,
+            "rows": _audit_rows(page.object_list),
             "filters": filters,
             "actions": Action.choices,
             "page_query": _page_query(request),

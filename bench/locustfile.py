@@ -104,6 +104,13 @@ class Clinician(BenchUser):
         mrn = random_mrn()
         self.page("search", "/assessments/", params={"q": random.choice([mrn, mrn[:-1]])})
 
+    def bare_logged_in(self):
+        """The limit of a logged-in page: session, user, the full middleware, no work."""
+        self.page("bare (logged in)", "/bench/bare-logged-in")
+
+    def worklist(self):
+        self.page("worklist", "/")
+
     def no_match(self):
         """What every logged-in page costs before its own work: session, user, permissions."""
         self.page("no match", "/assessments/", params={"q": "NO-SUCH-MRN"})
@@ -151,8 +158,10 @@ class Clinician(BenchUser):
                 response.failure(f"{response.status_code}: not saved")
 
     PAGES = {
+        "bare (logged in)": bare_logged_in,
         "list": assessment_list,
         "search": search,
+        "worklist": worklist,
         "no match": no_match,
         "detail": detail,
         "history": history,
@@ -222,7 +231,11 @@ class Anonymous(BenchUser):
     def login_page(self):
         self.page("baseline", "/accounts/login/")
 
-    PAGES = {"baseline": login_page}
+    def bare(self):
+        """The limit of any page: the full middleware and a view that does nothing."""
+        self.page("bare", "/bench/bare")
+
+    PAGES = {"baseline": login_page, "bare": bare}
 
     @task
     def go(self):

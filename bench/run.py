@@ -3,17 +3,22 @@
 1. A throw-away database: an SQLite file in a temporary folder (or
    --database-url, which must name an empty database kept for this), migrated
    and filled by seed_demo with --rows assessments.
-2. `make serve` on a free loopback port: gunicorn, debug off, DJANGO_HTTPS=0.
+2. `make serve` on a free loopback port: gunicorn, debug off, DJANGO_HTTPS=0,
+   with bench.settings (the site's, plus the bare views of bench/urls.py).
 3. Each page in turn, --users locust users back to back (no pause between
    requests) for --duration seconds, logged in as demo clinicians or
    reviewers; the baseline is the login page, requested anonymously, which
    does no database work, run first and again last.
-4. A table per page: requests per second, p50, p95, p99 (ms), failures, the
-   ratio to the baseline, and the machine's load average (other work on it
-   shows there); then `manage.py recommend --jsonl` on --lines lines of
-   ruleset 2's fields, in lines per second; then the targets.
+4. With --postgres, steps 1 to 3 again on a database made for the run on that
+   PostgreSQL server, with the same rows.
+5. A table per page: requests per second, p50, p95, p99 (ms), failures, the
+   ratio to the baseline and to the bare view, and the machine's load average
+   (other work on it shows there); each page's PostgreSQL time against
+   SQLite's; then `manage.py recommend --jsonl` on --lines lines of ruleset 3's
+   fields, in lines per second, beside the rules engine alone; then the targets.
 
-The server is stopped, and the temporary folder removed, whatever happens.
+The servers are stopped, the temporary folder removed and the PostgreSQL
+database dropped, whatever happens.
 Every request goes to 127.0.0.1 only.
 """
 
@@ -29,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -38,8 +44,15 @@ LOCUST = str(Path(PYTHON).with_name("locust"))
 # (page, locust user class, what it requests)
 PAGES = [
     ("baseline", "Anonymous", "GET /accounts/login/, anonymous: no database work"),
+    ("bare", "Anonymous", "GET /bench/bare: a view that does nothing, the full middleware"),
+    (
+        "bare (logged in)",
+        "Clinician",
+        "GET /bench/bare-logged-in: the same behind the login (session and user)",
+    ),
     ("list", "Clinician", "GET /assessments/, newest first, 25 a page"),
     ("search", "Clinician", "GET /assessments/?q= a whole MRN, or all but its last digit"),
+    ("worklist", "Clinician", "GET /, the landing page's lists"),
     ("no match", "Clinician", "GET /assessments/?q=NO-SUCH-MRN: a logged-in page, no rows"),
     ("detail", "Clinician", "GET /assessments/<id>/ (writes an audit event)"),
     ("history", "Clinician", "GET /assessments/<id>/history/ (writes an audit event)"),
@@ -58,7 +71,9 @@ AGAIN = "baseline, again"
 # Added to each run for the users to log in (Argon2, slow on purpose); not measured.
 LOGIN_SECONDS = 5
 TARGET_P95_MS = 100
-TARGET_RATIO = 0.5  # list and search: at least half the baseline's requests per second
+TARGET_RATIO = 0.5  # these pages: at least half the baseline's requests per second
+RATIO_PAGES = ("list", "search", "audit log", "patient", "worklist", "detail", "evaluate")
+TARGET_POSTGRES = 1.2  # each page on PostgreSQL: at most 1.2 times slower than on SQLite
 TARGET_LINES_PER_S = 10_000
 
 
@@ -207,7 +222,7 @@ def load(page: str, user_class: str, args, env: dict, port: int, folder: Path) -
 
 
 def jsonl_lines(count: int) -> str:
-    """Valid inputs with every field of ruleset 2, the liver panel included."""
+    """Valid inputs with every field of rulesets 2 and 3, the liver panel included."""
     rng = random.Random(2)
     lines = []
     for _ in range(count):
@@ -234,10 +249,31 @@ def jsonl_lines(count: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def engine_rate(text: str) -> float:
+    """The rules engine alone on the same lines, decoded and converted beforehand, without
+    the form's checks: the limit of recommend --jsonl, in lines per second."""
+    sys.path.insert(0, str(ROOT))
+    from decimal import Decimal
+
+    from assessments import rules
+
+    inputs = []
+    for line in text.splitlines():
+        data = json.loads(line)
+        for name in ("tumor_size_cm", "bilirubin", "albumin", "inr"):
+            data[name] = Decimal(data[name])
+        inputs.append(rules.Inputs.from_data(data))
+    started = time.perf_counter()
+    for one in inputs:
+        rules.evaluate(one, ruleset=rules.RULESET_3).as_dict()
+    return len(inputs) / (time.perf_counter() - started)
+
+
 def time_recommend(count: int, env: dict, folder: Path) -> dict:
-    command = [PYTHON, "manage.py", "recommend", "--jsonl"]
+    command = [PYTHON, "manage.py", "recommend", "--jsonl", "--ruleset", "3"]
     source, output = folder / "lines.jsonl", folder / "results.jsonl"
-    source.write_text(jsonl_lines(count))
+    text = jsonl_lines(count)
+    source.write_text(text)
     (folder / "empty.jsonl").write_text("")
     timings = {}
     for name, path in (("start-up", folder / "empty.jsonl"), ("all", source)):
@@ -253,6 +289,7 @@ def time_recommend(count: int, env: dict, folder: Path) -> dict:
         "startup": timings["start-up"],
         "rate": count / timings["all"],
         "steady": count / (timings["all"] - timings["start-up"]),
+        "engine": engine_rate(text),
     }
 
 
@@ -264,14 +301,16 @@ def baseline(results: dict) -> dict:
 
 def table(results: dict) -> str:
     base = baseline(results)
+    bare = results.get("bare", {}).get("rps")
     lines = [
-        "| page | requests/s | × baseline | p50 ms | p95 ms | p99 ms | p95 × baseline "
+        "| page | requests/s | × baseline | × bare | p50 ms | p95 ms | p99 ms | p95 × baseline "
         "| requests | failures | 5xx | load average |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for page, r in results.items():
         lines.append(
-            f"| {page} | {r['rps']:.1f} | {r['rps'] / base['rps']:.2f} | {r['p50']:.0f} "
+            f"| {page} | {r['rps']:.1f} | {r['rps'] / base['rps']:.2f} "
+            f"| {format(r['rps'] / bare, '.2f') if bare else '-'} | {r['p50']:.0f} "
             f"| {r['p95']:.0f} | {r['p99']:.0f} | {r['p95'] / max(base['p95'], 1):.1f} "
             f"| {r['requests']} | {r['failures']} | {r['5xx']} | {r['load']:.1f} |"
         )
@@ -286,7 +325,7 @@ def verdicts(results: dict, recommend: dict | None) -> list[str]:
             f"{'ok    ' if ok else 'MISSED'} {page}: p95 {r['p95']:.0f} ms "
             f"(target < {TARGET_P95_MS}), {r['failures']} failures"
         )
-    for page in ("list", "search"):
+    for page in RATIO_PAGES:
         if page in results:
             ratio = results[page]["rps"] / baseline(results)["rps"]
             out.append(
@@ -334,6 +373,113 @@ def api_token(env: dict, logfile: Path) -> str:
     return out.stdout.splitlines()[-1]
 
 
+def postgres_database(server: str):
+    """A new, empty database tace_bench_<pid> on the PostgreSQL server at `server` (a URL
+    whose database part is ignored); its URL, and a function that drops it."""
+    import psycopg
+
+    parts = urllib.parse.urlsplit(server)
+    name = f"tace_bench_{os.getpid()}"
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return parts._replace(path=f"/{name}").geturl(), drop
+
+
+def site_env(database_url: str) -> dict:
+    """The environment of make serve and the commands, as in production but for keys made
+    for the run."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        # bench.settings: the site's settings and the bare views of bench/urls.py.
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "TACE_BENCH": "1",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_AUDIT_KEY": secrets.token_urlsafe(32),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_HTTPS": "0",
+        "DJANGO_DEBUG": "0",
+        "SEED_DEMO_PASSWORD": os.environ.get("SEED_DEMO_PASSWORD") or secrets.token_urlsafe(16),
+        # The API's throttles would cap the figures, not measure the app.
+        "DJANGO_API_RATE_TOKEN": "1000000/min",
+        "DJANGO_API_RATE_ADDRESS": "1000000/min",
+    }
+
+
+def run_pages(args, wanted: set, database_url: str, folder: Path) -> dict:
+    """Seed (unless --seeded), serve, load each page in turn; the results by page."""
+    env = site_env(database_url)
+    if not args.seeded:
+        seed(args.rows, env, folder / "setup.log")
+    if database_url.startswith("postgres"):
+        # A live database has autovacuum's statistics; a freshly seeded one has none yet,
+        # and without them the planner walks the list's order for a search by MRN.
+        import psycopg
+
+        with psycopg.connect(database_url, autocommit=True) as connection:
+            connection.execute("ANALYZE")
+    if "evaluate" in wanted:
+        env["BENCH_API_TOKEN"] = api_token(env, folder / "setup.log")
+
+    ports, servers = [], []
+    results = {}
+    try:
+        for number in range(args.servers):
+            ports.append(free_port())
+            log_file = folder / f"server-{number}.log"
+            servers.append(start_server(env, ports[-1], args.workers, log_file))
+        env["BENCH_HOSTS"] = ",".join(f"http://127.0.0.1:{port}" for port in ports)
+        log(
+            f"Serving on 127.0.0.1:{','.join(map(str, ports))}, {args.servers} server(s) "
+            f"of {args.workers} workers; {args.users} users, {args.duration} s a page."
+        )
+        # The baseline first and last: how much the machine drifted in between.
+        phases = [(p, c) for p, c, _ in PAGES if p in wanted] + [("baseline", "Anonymous")]
+        for number, (page, user_class) in enumerate(phases):
+            label = AGAIN if number and page == "baseline" else page
+            results[label] = load(page, user_class, args, env, ports[0], folder)
+            log(
+                f"  {label}: {results[label]['rps']:.1f} requests/s, "
+                f"p95 {results[label]['p95']:.0f} ms, {results[label]['5xx']} 5xx, "
+                f"load average {results[label]['load']:.1f}"
+            )
+    finally:
+        for server in servers:
+            stop_server(server)
+    if not args.seeded:  # a fresh database: its chain must hold after the load
+        verify = run(
+            [PYTHON, "manage.py", "verify_audit"],
+            env,
+            folder / "setup.log",
+            3600,
+            stdout=subprocess.PIPE,
+        )
+        log(f"verify_audit: {verify.stdout.decode().strip()}")
+    return results
+
+
+def postgres_table(sqlite: dict, postgres: dict) -> list[str]:
+    lines = [
+        "| page | SQLite requests/s | PostgreSQL requests/s | PostgreSQL time × SQLite "
+        "| SQLite p95 ms | PostgreSQL p95 ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for page, r in sqlite.items():
+        if page in postgres:
+            p = postgres[page]
+            lines.append(
+                f"| {page} | {r['rps']:.1f} | {p['rps']:.1f} | {r['rps'] / p['rps']:.2f} "
+                f"| {r['p95']:.0f} | {p['p95']:.0f} |"
+            )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=100_000, help="assessments to seed")
@@ -345,7 +491,7 @@ def main() -> None:
         type=int,
         default=1,
         help="app servers on one database, each user talking to one of them (needs "
-        "--database-url with more than one)",
+        "--database-url or --postgres with more than one; then SQLite is not run)",
     )
     parser.add_argument(
         "--pages",
@@ -353,7 +499,14 @@ def main() -> None:
         help="comma-separated pages (the baseline is always run)",
     )
     parser.add_argument("--lines", type=int, default=100_000, help="lines for recommend --jsonl")
-    parser.add_argument("--database-url", help="an empty throw-away database instead of SQLite")
+    parser.add_argument(
+        "--database-url", help="an empty throw-away database, alone, instead of SQLite"
+    )
+    parser.add_argument(
+        "--postgres",
+        help="a PostgreSQL server (postgres://user@host:port/): run the pages again on a "
+        "database made there for the run, tace_bench_<pid>, and dropped after it",
+    )
     parser.add_argument(
         "--seeded",
         action="store_true",
@@ -363,8 +516,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.seeded and not (args.database_url and os.environ.get("SEED_DEMO_PASSWORD")):
         parser.error("--seeded needs --database-url and SEED_DEMO_PASSWORD")
-    if args.servers > 1 and not args.database_url:
-        parser.error("--servers needs --database-url: servers share one database")
+    if args.servers > 1 and not (args.database_url or args.postgres):
+        parser.error("--servers needs --database-url or --postgres: servers share one database")
     wanted = {"baseline", *args.pages.split(",")}
     unknown = wanted - {p for p, _, _ in PAGES}
     if unknown:
@@ -372,84 +525,65 @@ def main() -> None:
 
     log(f"Machine: {machine()}")
     log(f"Software: {software()}")
+    runs = {}  # database: results by page
+    recommend = None
     with tempfile.TemporaryDirectory(prefix="tace-bench-") as tmp:
         folder = Path(tmp)
-        env = {
-            **os.environ,
-            "DATABASE_URL": args.database_url or f"sqlite:///{folder / 'db.sqlite3'}",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-            "DJANGO_AUDIT_KEY": secrets.token_urlsafe(32),
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "DJANGO_HTTPS": "0",
-            "DJANGO_DEBUG": "0",
-            "SEED_DEMO_PASSWORD": os.environ.get("SEED_DEMO_PASSWORD") or secrets.token_urlsafe(16),
-            # The API's throttles would cap the figures, not measure the app.
-            "DJANGO_API_RATE_TOKEN": "1000000/min",
-            "DJANGO_API_RATE_ADDRESS": "1000000/min",
-        }
-        if not args.seeded:
-            seed(args.rows, env, folder / "setup.log")
-        if "evaluate" in wanted:
-            env["BENCH_API_TOKEN"] = api_token(env, folder / "setup.log")
-
-        ports, servers = [], []
-        results = {}
-        try:
-            for number in range(args.servers):
-                ports.append(free_port())
-                log_file = folder / f"server-{number}.log"
-                servers.append(start_server(env, ports[-1], args.workers, log_file))
-            env["BENCH_HOSTS"] = ",".join(f"http://127.0.0.1:{port}" for port in ports)
-            log(
-                f"Serving on 127.0.0.1:{','.join(map(str, ports))}, {args.servers} server(s) "
-                f"of {args.workers} workers; {args.users} users, {args.duration} s a page."
-            )
-            # The baseline first and last: how much the machine drifted in between.
-            phases = [(p, c) for p, c, _ in PAGES if p in wanted] + [("baseline", "Anonymous")]
-            for number, (page, user_class) in enumerate(phases):
-                label = AGAIN if number and page == "baseline" else page
-                results[label] = load(page, user_class, args, env, ports[0], folder)
-                log(
-                    f"  {label}: {results[label]['rps']:.1f} requests/s, "
-                    f"p95 {results[label]['p95']:.0f} ms, {results[label]['5xx']} 5xx, "
-                    f"load average {results[label]['load']:.1f}"
-                )
-        finally:
-            for server in servers:
-                stop_server(server)
-        if not args.seeded:  # a fresh database: its chain must hold after the load
-            verify = run(
-                [PYTHON, "manage.py", "verify_audit"],
-                env,
-                folder / "setup.log",
-                3600,
-                stdout=subprocess.PIPE,
-            )
-            log(f"verify_audit: {verify.stdout.decode().strip()}")
-        recommend = time_recommend(args.lines, env, folder) if args.lines else None
+        if args.database_url:
+            runs["given database"] = run_pages(args, wanted, args.database_url, folder)
+        elif args.servers == 1:
+            log("\nSQLite:")
+            runs["SQLite"] = run_pages(args, wanted, f"sqlite:///{folder / 'db.sqlite3'}", folder)
+        if args.postgres and not args.database_url:
+            url, drop = postgres_database(args.postgres)
+            try:
+                log(f"\nPostgreSQL ({url.rsplit('/', 1)[-1]}):")
+                runs["PostgreSQL"] = run_pages(args, wanted, url, folder)
+            finally:
+                drop()
+        if args.lines:
+            env = site_env(f"sqlite:///{folder / 'recommend.sqlite3'}")
+            recommend = time_recommend(args.lines, env, folder)
 
     log(
         f"\n{args.rows:,} assessments; {args.users} users back to back, {args.duration} s a "
-        f"page; {args.servers} gunicorn server(s) of {args.workers} workers; SQLite unless a "
-        "database URL was given.\n"
+        f"page; {args.servers} gunicorn server(s) of {args.workers} workers."
     )
-    log(table(results))
+    for database, results in runs.items():
+        log(f"\n{database}:\n")
+        log(table(results))
     log(
-        "\n× baseline: against the mean of the two baseline runs. Load average: the "
-        "machine's, over the last minute, at the end of each page's run."
+        "\n× baseline: against the mean of the two baseline runs; × bare: against the bare "
+        "view, the practical limit. Load average: the machine's, over the last minute, at the "
+        "end of each page's run."
     )
+    if "SQLite" in runs and "PostgreSQL" in runs:
+        log("\nPostgreSQL against SQLite, the same rows:\n")
+        log("\n".join(postgres_table(runs["SQLite"], runs["PostgreSQL"])))
     log("\nPages:")
     for page, _, what in PAGES:
-        if page in results:
+        if any(page in results for results in runs.values()):
             log(f"  {page}: {what}")
     if recommend:
         log(
             f"\nrecommend --jsonl: {args.lines:,} lines in {recommend['seconds']:.1f} s, "
             f"{recommend['rate']:,.0f} lines/s ({recommend['startup']:.1f} s of it start-up; "
-            f"{recommend['steady']:,.0f} lines/s after it)"
+            f"{recommend['steady']:,.0f} lines/s after it); the rules engine alone, without "
+            f"decoding, validating or encoding (the limit): {recommend['engine']:,.0f} lines/s"
         )
     log("\nTargets:")
-    for line in verdicts(results, recommend):
+    for database, results in runs.items():
+        for line in verdicts(results, None):
+            log(f"  {database}: {line}")
+    if "SQLite" in runs and "PostgreSQL" in runs:
+        for page, r in runs["SQLite"].items():
+            if page in runs["PostgreSQL"]:
+                ratio = r["rps"] / runs["PostgreSQL"][page]["rps"]
+                log(
+                    f"  {'ok    ' if ratio <= TARGET_POSTGRES else 'MISSED'} {page}: "
+                    f"PostgreSQL {ratio:.2f} × SQLite's time (target <= {TARGET_POSTGRES})"
+                )
+    for line in verdicts({}, recommend):
         log(f"  {line}")
     log(f"\nMachine at the end: {machine()}")
 

@@ -198,7 +198,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, with each user's permissions cached for a few seconds.
+    "assessments.permissions.CachedPermissionsBackend",
 ]
 # Login throttling: 5 failures for one username from one address lock that pair
 # out for 15 minutes. Behind the hospital's proxies the address is the client's

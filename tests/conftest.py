@@ -56,13 +56,6 @@ def _transactional_tests_start_as_migrated(request):
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    """Each test's database starts afresh, its ids from the start again: so does the cache
-    of pages computed from the record (the outcomes page, the empty form)."""
-    cache.clear()
-
-
-@pytest.fixture(autouse=True)
 def settings_for_tests(settings):
     # Argon2 is slow on purpose (test_settings.py checks it is the production hasher).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -73,6 +66,9 @@ def settings_for_tests(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.WHITENOISE_AUTOREFRESH = True
+    # Each test starts with an empty cache: no permissions, counts or outcomes of an earlier
+    # one (its database starts afresh, its ids from the start again).
+    cache.clear()
 
 
 def make_user(django_user_model, username, *groups):

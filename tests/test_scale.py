@@ -3,6 +3,8 @@ form rendered once."""
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assessments.queries import CappedPaginator
@@ -21,6 +23,21 @@ def test_the_count_stops_at_the_cap(clinician_client, clinician, monkeypatch):
     response = clinician_client.get(url, {"page": 3})  # past the cap: the last page
     assert len(response.context["page"].object_list) == 5
     assert "More than 30 match: the pages hold the newest 30." in response.content.decode()
+
+
+def test_a_count_past_the_cap_is_made_once_a_minute(clinician_client, clinician, monkeypatch):
+    monkeypatch.setattr(CappedPaginator, "MAX_COUNT", 30)
+    for _ in range(31):
+        record(clinician)
+    url = reverse("assessments:list")
+    clinician_client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        page = clinician_client.get(url, {"page": 2}).context["page"]
+    assert not [q for q in captured.captured_queries if "COUNT(" in q["sql"]]
+    assert (page.paginator.count, page.paginator.capped) == (30, True)
+    with CaptureQueriesContext(connection) as captured:  # other filters: counted
+        clinician_client.get(url, {"status": "draft"})
+    assert [q for q in captured.captured_queries if "COUNT(" in q["sql"]]
 
 
 def test_under_the_cap_the_count_is_exact(clinician_client, clinician, monkeypatch):

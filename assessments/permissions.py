@@ -1,0 +1,71 @@
+"""Each user's permissions, kept for a few seconds in Django's cache.
+
+Django's ModelBackend loads a user's and the user's groups' permissions (two
+queries) on every request, since the user object is loaded anew each time. Here
+the set is kept for PERMISSIONS_SECONDS, and every change that can alter any
+user's permissions (a user, a group or a permission saved or deleted, a
+membership or grant changed) starts a new generation, so the next request of
+every user in this process loads them again. Other processes, with Django's
+default per-process cache, see the change within PERMISSIONS_SECONDS; a shared
+cache (CACHES) makes it immediate everywhere. Deactivating a user is immediate
+anyway: is_active and is_superuser are read from the user row, loaded on every
+request.
+"""
+
+import secrets
+from functools import partial
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+PERMISSIONS_SECONDS = 10
+GENERATION = "permissions-generation"
+
+
+def _new_generation() -> str:
+    # Never a number used before, even if the cache dropped the last one.
+    return secrets.token_hex(8)
+
+
+def _key(name: str) -> str:
+    return f"permissions:{cache.get_or_set(GENERATION, _new_generation, None)}:{name}"
+
+
+def cached(name: str, compute):
+    """compute(), kept as the permissions are: for PERMISSIONS_SECONDS, and until any user,
+    group or grant changes. For what follows from them, such as who holds a role."""
+    key = _key(name)
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, PERMISSIONS_SECONDS)
+    return value
+
+
+class CachedPermissionsBackend(ModelBackend):
+    def get_all_permissions(self, user_obj, obj=None):
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if not hasattr(user_obj, "_perm_cache"):
+            load = partial(super().get_all_permissions, user_obj)
+            user_obj._perm_cache = cached(f"user-{user_obj.pk}", load)
+        return user_obj._perm_cache
+
+
+def forget_permissions(sender=None, update_fields=None, **kwargs) -> None:
+    """A new generation: every user's permissions are loaded again."""
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return  # a login changes nobody's permissions
+    cache.set(GENERATION, _new_generation(), None)
+
+
+def connect_signals() -> None:
+    User = get_user_model()
+    for model in (User, Group, Permission):
+        post_save.connect(forget_permissions, sender=model, dispatch_uid=f"perms_save_{model}")
+        post_delete.connect(forget_permissions, sender=model, dispatch_uid=f"perms_del_{model}")
+    for through in (User.groups.through, User.user_permissions.through, Group.permissions.through):
+        m2m_changed.connect(forget_permissions, sender=through, dispatch_uid=f"perms_{through}")
