@@ -334,6 +334,8 @@ class Assessment(models.Model):
                 fields=["prior_adjuvant_tace_sessions", "recommendation", "resection_date", "id"],
                 name="assessment_due_idx",
             ),
+            # The worklist's "My recent assessments", newest first.
+            models.Index(fields=["created_by", "-created_at", "-id"], name="assessment_author_idx"),
         ]
         permissions = [
             ("sign_assessment", "Can sign an assessment"),

@@ -10,8 +10,8 @@ from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from . import audit, charts, outcomes, rules
-from .models import Assessment, AuditEvent, FollowUpEvent
+from . import audit, charts, outcomes, queries, rules
+from .models import AuditEvent
 from .views import permission_required
 
 RECOMMENDATIONS = {code: _(label) for code, label in rules.RECOMMENDATIONS.items()}
@@ -30,16 +30,9 @@ def _adherence_groups(adherence: dict) -> list[tuple[str, list[dict]]]:
     ]
 
 
-# A report is computed once per worker for the same filters, day and record: every save
-# of an assessment or an event writes a history row, whose id is part of the key.
+# A report is computed once per worker for the same filters, day and record
+# (queries.record_version).
 CACHE_SECONDS = 3600
-
-
-def _record_version() -> str:
-    return "-".join(
-        str(model.history.order_by("-history_id").values_list("history_id", flat=True).first())
-        for model in (Assessment, FollowUpEvent)
-    )
 
 
 def _cached(key: str, compute):
@@ -53,7 +46,7 @@ def _cached(key: str, compute):
 def _report(filters: outcomes.Filters) -> tuple[outcomes.Report, str]:
     """The report, and the key it is cached under."""
     today = timezone.localdate()
-    key = f"outcomes:{_record_version()}:{filters.year}:{filters.ruleset}:{today}"
+    key = f"outcomes:{queries.record_version()}:{filters.year}:{filters.ruleset}:{today}"
     return _cached(key, lambda: outcomes.report(filters=filters, today=today)), key
 
 

@@ -183,7 +183,10 @@ class Reviewer(BenchUser):
     def audit_log(self):
         self.page("audit log", "/audit/")
 
-    PAGES = {"audit log": audit_log}
+    def outcomes(self):
+        self.page("outcomes", "/outcomes/")
+
+    PAGES = {"audit log": audit_log, "outcomes": outcomes}
 
     @task
     def go(self):

@@ -61,6 +61,12 @@ PAGES = [
     ("submit", "Clinician", "POST /assessments/new/ with a liver panel, 302 to the result"),
     ("audit log", "Reviewer", "GET /audit/ as a reviewer"),
     (
+        "outcomes",
+        "Reviewer",
+        "GET /outcomes/ as a reviewer: every assessment and follow-up event, Kaplan-Meier, "
+        "four SVG charts (writes an audit event; computed once per worker and record)",
+    ),
+    (
         "evaluate",
         "Integration",
         "POST /api/v1/evaluate with a Bearer token: ruleset 3 with a liver panel, "
@@ -71,6 +77,8 @@ AGAIN = "baseline, again"
 # Added to each run for the users to log in (Argon2, slow on purpose); not measured.
 LOGIN_SECONDS = 5
 TARGET_P95_MS = 100
+# The outcomes page reads the whole record: its own target (issue 14).
+PAGE_P95_MS = {"outcomes": 1000}
 TARGET_RATIO = 0.5  # these pages: at least half the baseline's requests per second
 RATIO_PAGES = ("list", "search", "audit log", "patient", "worklist", "detail", "evaluate")
 TARGET_POSTGRES = 1.2  # each page on PostgreSQL: at most 1.2 times slower than on SQLite
@@ -320,10 +328,11 @@ def table(results: dict) -> str:
 def verdicts(results: dict, recommend: dict | None) -> list[str]:
     out = []
     for page, r in results.items():
-        ok = r["p95"] < TARGET_P95_MS and r["failures"] == 0
+        target = PAGE_P95_MS.get(page, TARGET_P95_MS)
+        ok = r["p95"] < target and r["failures"] == 0
         out.append(
             f"{'ok    ' if ok else 'MISSED'} {page}: p95 {r['p95']:.0f} ms "
-            f"(target < {TARGET_P95_MS}), {r['failures']} failures"
+            f"(target < {target}), {r['failures']} failures"
         )
     for page in RATIO_PAGES:
         if page in results:
