@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 from . import audit, services
 from .forms import EVENT_FORMS, EventVoidForm
 from .models import AuditEvent, FollowUpEvent, Patient
-from .views import permission_required
+from .views import _refused, permission_required
 
 # What the event page and its history show of each version, in the form's order.
 SHOWN = ["date", *FollowUpEvent.DETAIL_FIELDS, "notes"]
@@ -21,15 +21,6 @@ def _event(pk) -> FollowUpEvent:
         FollowUpEvent.objects.select_related("patient", "assessment", "created_by", "voided_by"),
         pk=pk,
     )
-
-
-def _refused(request, event):
-    try:
-        services.check_changeable(event)
-    except services.Refused as refusal:
-        messages.error(request, str(refusal))
-        return redirect(event)
-    return None
 
 
 @permission_required("assessments.add_followupevent")

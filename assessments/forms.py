@@ -756,14 +756,19 @@ class AssessmentChoiceField(forms.ModelChoiceField):
         }
 
 
-class EventForm(FocusFirstErrorMixin, forms.Form):
-    kind = ""  # each form's FollowUpEvent.Kind
-    date = DateField(
-        label=_("Date"),
+def event_date(label) -> DateField:
+    """An event's date, labelled for its kind; EventForm.clean_date checks it."""
+    return DateField(
+        label=label,
         widget=DATE_WIDGET,
         help_text=_("As YYYY-MM-DD: not in the future, and not before the resection."),
         error_messages={"invalid": _("Enter a date, such as 2026-03-31.")},
     )
+
+
+class EventForm(FocusFirstErrorMixin, forms.Form):
+    kind = ""  # each form's FollowUpEvent.Kind
+    date = event_date(_("Date"))
 
     def __init__(self, *args, patient, event: FollowUpEvent | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -851,12 +856,7 @@ class SessionForm(EventForm):
 
 class RecurrenceForm(EventForm):
     kind = FollowUpEvent.Kind.RECURRENCE
-    date = DateField(
-        label=_("Date of detection"),
-        widget=DATE_WIDGET,
-        help_text=EventForm.base_fields["date"].help_text,
-        error_messages={"invalid": _("Enter a date, such as 2026-03-31.")},
-    )
+    date = event_date(_("Date of detection"))
     recurrence_site = CodeField(
         label=_("Site"), choices=FollowUpEvent.Site.choices, widget=RadioSelect
     )
@@ -867,22 +867,12 @@ class RecurrenceForm(EventForm):
 
 class FollowUpVisitForm(EventForm):
     kind = FollowUpEvent.Kind.NO_RECURRENCE
-    date = DateField(
-        label=_("Date seen recurrence-free"),
-        widget=DATE_WIDGET,
-        help_text=EventForm.base_fields["date"].help_text,
-        error_messages={"invalid": _("Enter a date, such as 2026-03-31.")},
-    )
+    date = event_date(_("Date seen recurrence-free"))
 
 
 class DeathForm(EventForm):
     kind = FollowUpEvent.Kind.DEATH
-    date = DateField(
-        label=_("Date of death"),
-        widget=DATE_WIDGET,
-        help_text=EventForm.base_fields["date"].help_text,
-        error_messages={"invalid": _("Enter a date, such as 2026-03-31.")},
-    )
+    date = event_date(_("Date of death"))
     death_cause = CodeField(
         label=_("Cause"), choices=FollowUpEvent.Cause.choices, widget=RadioSelect
     )

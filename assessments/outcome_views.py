@@ -35,19 +35,13 @@ def _adherence_groups(adherence: dict) -> list[tuple[str, list[dict]]]:
 CACHE_SECONDS = 3600
 
 
-def _cached(key: str, compute):
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, CACHE_SECONDS)
-    return value
-
-
 def _report(filters: outcomes.Filters) -> tuple[outcomes.Report, str]:
     """The report, and the key it is cached under."""
     today = timezone.localdate()
     key = f"outcomes:{queries.record_version()}:{filters.year}:{filters.ruleset}:{today}"
-    return _cached(key, lambda: outcomes.report(filters=filters, today=today)), key
+    return cache.get_or_set(
+        key, lambda: outcomes.report(filters=filters, today=today), CACHE_SECONDS
+    ), key
 
 
 @permission_required("assessments.view_outcomes")
@@ -61,7 +55,9 @@ def outcomes_page(request):
         detail={"filters": filters.as_detail()},
     )
     titles = {slug: str(title) for slug, title in CHARTS.items()}
-    svg = _cached(f"{key}:svg:{get_language()}", lambda: _charts(report, titles))
+    svg = cache.get_or_set(
+        f"{key}:svg:{get_language()}", lambda: _charts(report, titles), CACHE_SECONDS
+    )
     return render(
         request,
         "assessments/outcomes.html",
