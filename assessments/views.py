@@ -135,8 +135,10 @@ def _patient_initial(request) -> dict:
     """?patient=<id> (from the patient page) fills in the MRN, which stays out of URLs,
     and the prior sessions from the sessions recorded for the patient."""
     patient_id = request.GET.get("patient", "")
+    # A launch from the EHR for a patient not recorded here yet (ehr/smart.py): once.
+    launched_mrn = request.session.pop("launch_mrn", None) if request.method == "GET" else None
     if not (patient_id.isdigit() and len(patient_id) < 19):
-        return {}
+        return {"mrn": launched_mrn} if launched_mrn else {}
     patient = Patient.objects.filter(pk=patient_id).first()
     if patient is None:
         return {}

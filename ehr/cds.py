@@ -21,6 +21,7 @@ from assessments import rules, wording
 from assessments.models import Assessment, HistoryAction, Patient, code_labels
 
 from . import codes
+from .smart import launch_links as smart_links
 
 PATIENT_VIEW = "adjuvant-tace"
 ORDER_SELECT = "adjuvant-tace-order-check"
@@ -505,4 +506,6 @@ def answer(
         return [no_assessment_card(request)], patient, None
     change = liver_change(assessment, labs)
     make = order_card if service_id == ORDER_SELECT else assessment_card
-    return [make(request, assessment, change, today)], patient, assessment
+    card = make(request, assessment, change, today)
+    card["links"] += smart_links(request, assessment)
+    return [card], patient, assessment

@@ -1,0 +1,44 @@
+from django.conf import settings
+
+from . import smart
+
+
+def _frame_ancestors(policy: str, origins: list[str]) -> str:
+    directives = [
+        directive.strip()
+        for directive in policy.split(";")
+        if directive.strip() and not directive.strip().startswith("frame-ancestors")
+    ]
+    return "; ".join([*directives, "frame-ancestors " + " ".join(origins)])
+
+
+class SmartFrameMiddleware:
+    """A session launched from an EHR (ehr/smart.py) may be framed by that EHR's
+    registered origins, and only by them; every other response stays unframeable
+    (X-Frame-Options DENY, frame-ancestors 'none').
+
+    With SMART_FRAMED_COOKIES (HTTPS), that session's cookies are SameSite=None; Secure:
+    a browser sends no other cookie to a page framed by a site of another origin."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        origins = getattr(request, "smart_frame_origins", None)
+        session = getattr(request, "session", None)
+        # Only a session already read by the request: no database read for the others.
+        if origins is None and session is not None and session.accessed:
+            origins = (session.get(smart.LAUNCHED) or {}).get("frame_origins")
+        if origins:
+            if "X-Frame-Options" in response:
+                del response["X-Frame-Options"]
+            if "Content-Security-Policy" in response:
+                policy = _frame_ancestors(response["Content-Security-Policy"], origins)
+                response["Content-Security-Policy"] = policy
+            if settings.SMART_FRAMED_COOKIES:
+                for name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME):
+                    if name in response.cookies and response.cookies[name].value:
+                        response.cookies[name]["samesite"] = "None"
+                        response.cookies[name]["secure"] = True
+        return response
