@@ -14,6 +14,8 @@ from django.core.management import CommandError, call_command
 from assessments.models import AuditEvent
 from ehr.models import SmartClient, SmartUser
 from tests.conftest import events, make_user, record
+from tests.ehr.conftest import FakeEhr as CdsEhr
+from tests.ehr.conftest import hook_request, schema_errors
 
 from .fake_smart import CLIENT_ID, FHIR_USER, MRN_SYSTEM, FakeSmartEhr, patient_resource
 
@@ -268,6 +270,7 @@ def test_the_launched_session_is_framed_by_the_ehr_only(client, ehr, settings):
     response = launch(client, ehr)
     cookie = response.cookies[settings.SESSION_COOKIE_NAME]
     assert cookie["samesite"] == "None" and cookie["secure"]
+    assert cookie.output().endswith("; Partitioned")
     page = client.get(assessment.patient.get_absolute_url())
     assert "X-Frame-Options" not in page
     policy = page["Content-Security-Policy"]
@@ -321,3 +324,30 @@ def test_mapping_an_unknown_user_is_refused(ehr):
         )  # fmt: skip
     changes = [e.detail["change"] for e in events(Action.SMART_CLIENT)]
     assert changes == ["registered", "user_mapped"]
+
+
+def test_a_cds_card_links_to_the_launch_naming_its_assessment(ehr, tmp_path):
+    assessment = record(ehr.user)
+    cds = CdsEhr()
+    cds.register(tmp_path)
+    response = cds.post("/cds-services/adjuvant-tace", hook_request())
+    assert schema_errors("card-response", response.json()) == []
+    links = response.json()["cards"][0]["links"]
+    smart = [link for link in links if link["type"] == "smart"]
+    assert smart == [
+        {
+            "label": "Open in the app from the chart (SMART launch)",
+            "url": "http://testserver/smart/launch",
+            "type": "smart",
+            "appContext": json.dumps({"assessment": assessment.pk}),
+        }
+    ]
+    assert [link["type"] for link in links] == ["absolute", "smart"]
+
+
+def test_no_smart_link_before_an_ehr_is_registered_to_launch(db, clinician, tmp_path):
+    record(clinician)
+    cds = CdsEhr()
+    cds.register(tmp_path)
+    links = cds.post("/cds-services/adjuvant-tace", hook_request()).json()["cards"][0]["links"]
+    assert [link["type"] for link in links] == ["absolute"]
