@@ -20,8 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from assessments import rules, wording
 from assessments.models import Assessment, HistoryAction, Patient, code_labels
 
-from . import codes
-from .smart import launch_links as smart_links
+from . import codes, smart
 
 PATIENT_VIEW = "adjuvant-tace"
 ORDER_SELECT = "adjuvant-tace-order-check"
@@ -507,5 +506,5 @@ def answer(
     change = liver_change(assessment, labs)
     make = order_card if service_id == ORDER_SELECT else assessment_card
     card = make(request, assessment, change, today)
-    card["links"] += smart_links(request, assessment)
+    card["links"] += smart.launch_links(request, assessment)
     return [card], patient, assessment

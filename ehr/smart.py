@@ -13,6 +13,8 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from ipaddress import ip_address
 from urllib.parse import quote, urlsplit
 
@@ -32,6 +34,7 @@ from joserfc.jwk import ECKey, KeySet, RSAKey
 from assessments import audit
 from assessments.models import MRN_VALIDATOR, AuditEvent, Patient
 
+from . import cds
 from .models import SmartClient, SmartUser
 
 SCOPES = "launch openid fhirUser patient/Patient.rs patient/Observation.rs"
@@ -44,8 +47,9 @@ FHIR_JSON = "application/fhir+json"
 # session (its client and the origins that may frame it).
 PENDING = "smart_pending"
 LAUNCHED = "smart_launched"
-# Read by the new-assessment form (assessments/views.py) for a patient not yet recorded.
-NEW_MRN = "launch_mrn"
+# Read once by the new-assessment form (assessments/views.py) for a patient not yet
+# recorded: the MRN, and the EHR's newest labs with their dates and source.
+NEW_ASSESSMENT = "launched_assessment"
 
 
 class Refused(Exception):
@@ -66,6 +70,7 @@ class Launch:
     mrn: str
     patient: Patient | None
     app_context: str
+    labs: dict  # for a new assessment: {field: {"value", "unit", "date", "source"}}
 
 
 def is_allowed_url(url: str) -> bool:
@@ -116,7 +121,8 @@ def _get_json(url: str, *, access_token: str = "", accept: str = "application/js
         response = requests.get(
             url, headers=headers, timeout=settings.SMART_HTTP_TIMEOUT, allow_redirects=False
         )
-        body = response.json() if response.status_code == 200 else None
+        # Decimals: a lab value goes to the form as the EHR wrote it, never through a float.
+        body = json.loads(response.content, parse_float=Decimal) if response.ok else None
     except (requests.RequestException, ValueError):
         body = None
     if not isinstance(body, dict):
@@ -264,6 +270,33 @@ def _patient_resource(request, client: SmartClient, patient_id, access_token: st
     return resource
 
 
+def newest_labs(request, client: SmartClient, patient_id: str, access_token: str) -> dict:
+    """The newest bilirubin, albumin and INR the EHR holds for the patient, searched as
+    the CDS services' prefetch would; a lab that cannot be read is left out."""
+    labs = {}
+    for key, template in cds.PREFETCH.items():
+        if key not in cds.LAB_CODES:
+            continue
+        query = template.replace("{{context.patientId}}", patient_id)
+        try:
+            bundle = _get_json(f"{client.iss}/{query}", access_token=access_token, accept=FHIR_JSON)
+            lab = cds.latest_lab({key: bundle}, key)
+        except (Refused, cds.Unusable):
+            _token_used(request, client, f"search_{key}", "failed")
+            continue
+        _token_used(request, client, f"search_{key}", "ok")
+        if lab is None:
+            continue
+        day = lab.effective.date() if isinstance(lab.effective, datetime) else lab.effective
+        labs[key] = {
+            "value": str(lab.value),
+            "unit": lab.unit,
+            "date": day.isoformat(),
+            "source": client.iss,
+        }
+    return labs
+
+
 def finish(request, *, pending: dict | None, code: str, state: str) -> Launch:
     """Check the EHR's answer to the authorization request and read the launch's user
     and patient. Logs no one in. Raises Refused."""
@@ -291,14 +324,19 @@ def finish(request, *, pending: dict | None, code: str, state: str) -> Launch:
         raise Refused("unknown_fhir_user")
     resource = _patient_resource(request, client, token.get("patient"), token["access_token"])
     mrn = _mrn(resource, client.mrn_system)
+    patient = Patient.objects.filter(mrn=mrn).first()
+    labs = {}
+    if patient is None:  # a new assessment opens: with the EHR's newest labs
+        labs = newest_labs(request, client, resource["id"], token["access_token"])
     app_context = token.get("appContext")
     return Launch(
         client=client,
         user=mapping.user,
         fhir_user=fhir_user,
         mrn=mrn,
-        patient=Patient.objects.filter(mrn=mrn).first(),
+        patient=patient,
         app_context=app_context if isinstance(app_context, str) else "",
+        labs=labs,
     )
 
 

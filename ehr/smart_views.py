@@ -107,7 +107,7 @@ def callback(request):
     elif found.patient is not None:
         landing, target = "patient", found.patient.get_absolute_url()
     else:
-        request.session[smart.NEW_MRN] = found.mrn
+        request.session[smart.NEW_ASSESSMENT] = {"mrn": found.mrn, "labs": found.labs}
         landing, target = "new_assessment", reverse("assessments:create")
     audit.log_event(
         action=Action.SMART_LAUNCH,

@@ -46,6 +46,7 @@ class FakeSmartEhr:
         self.fhir_user = FHIR_USER
         self.id_token_changes: dict = {}
         self.app_context = None
+        self.observations: list = []  # answered to every Observation search that asks its code
         self.client_secret = None  # set: the token endpoint wants HTTP Basic with it
         self.app_launch_url = ""  # what the chart page frames (the browser test)
         self.codes: dict = {}
@@ -141,7 +142,7 @@ class FakeSmartEhr:
             body["appContext"] = self.app_context
         return self._json(body)
 
-    def fhir(self, path: str, headers):
+    def fhir(self, path: str, query: dict, headers):
         self.fhir_requests.append({"path": path, "authorization": headers.get("Authorization")})
         if path == "/fhir/.well-known/smart-configuration":
             return self._json(self.configuration())
@@ -150,6 +151,16 @@ class FakeSmartEhr:
             return self._json({"resourceType": "OperationOutcome"}, 401)
         if path == f"/fhir/Patient/{self.patient['id']}":
             return self._json(self.patient)
+        if path == "/fhir/Observation":
+            codes = query.get("code", "")
+            found = [
+                resource
+                for resource in self.observations
+                if query.get("patient") == self.patient["id"]
+                and any(f"|{c['code']}" in codes for c in resource["code"]["coding"])
+            ]
+            entries = [{"resource": resource} for resource in found]
+            return self._json({"resourceType": "Bundle", "type": "searchset", "entry": entries})
         return self._json({"resourceType": "OperationOutcome"}, 404)
 
     def chart_page(self):
@@ -190,7 +201,7 @@ class FakeSmartEhr:
                     return self._send(ehr._json(keys))
                 if parts.path == "/chart":
                     return self._send(ehr.chart_page())
-                return self._send(ehr.fhir(parts.path, self.headers))
+                return self._send(ehr.fhir(parts.path, query, self.headers))
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))

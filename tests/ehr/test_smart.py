@@ -4,18 +4,20 @@ and each refusal, the framing, the cookies, and the client registration."""
 import io
 import json
 import time
+from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.utils import formats
 
 from assessments.models import AuditEvent
 from ehr.models import SmartClient, SmartUser
 from tests.conftest import events, make_user, record
 from tests.ehr.conftest import FakeEhr as CdsEhr
-from tests.ehr.conftest import hook_request, schema_errors
+from tests.ehr.conftest import hook_request, observation, schema_errors
 
 from .fake_smart import CLIENT_ID, FHIR_USER, MRN_SYSTEM, FakeSmartEhr, patient_resource
 
@@ -124,6 +126,46 @@ def test_an_unknown_patient_opens_a_new_assessment_with_the_mrn(client, ehr):
     assert form.context["form"].initial["mrn"] == "MRN-NEW-5"
     # Once: the next new assessment starts empty.
     assert "mrn" not in client.get("/assessments/new/").context["form"].initial
+
+
+def test_a_new_assessment_gets_the_ehrs_newest_labs_with_date_and_source(client, ehr):
+    ehr.patient = patient_resource(mrn="MRN-NEW-6")
+    ehr.observations = [
+        # JSON text from the EHR: 30.5 reaches the form as the Decimal 30.5.
+        observation("bilirubin", 30.5, "2026-11-20T08:00:00+00:00"),
+        observation("albumin", 35, "2026-11-21"),
+        {**observation("inr", 1.1, "2026-11-22"), "valueQuantity": {"value": 1}},
+    ]
+    launch(client, ehr)
+    form = client.get("/assessments/new/").context["form"]
+    assert form.initial["mrn"] == "MRN-NEW-6"
+    assert form.initial["bilirubin"] == "30.5" and form.initial["bilirubin_unit"] == "umol_l"
+    assert form.initial["albumin"] == "35" and form.initial["albumin_unit"] == "g_l"
+    day = formats.date_format(date(2026, 11, 20))
+    assert form.fields["bilirubin"].help_text.startswith(f"From the EHR ({ehr.iss}), dated {day}.")
+    assert "From the EHR" in form.fields["albumin"].help_text
+    # An INR without a UCUM unit and no unit at all is a ratio: kept; the search was audited.
+    assert form.initial["inr"] == "1"
+    uses = [e.detail["use"] for e in events(Action.SMART_TOKEN)]
+    assert uses == ["code_exchange", "read_patient", "search_bilirubin", "search_albumin",
+                    "search_inr"]  # fmt: skip
+
+
+def test_a_lab_the_app_cannot_read_is_left_out(client, ehr):
+    ehr.patient = patient_resource(mrn="MRN-NEW-7")
+    bad = observation("albumin", 35, "2026-11-21")
+    bad["valueQuantity"]["code"] = bad["valueQuantity"]["unit"] = "mmol/L"
+    ehr.observations = [observation("bilirubin", 20, "2026-11-20"), bad]
+    launch(client, ehr)
+    form = client.get("/assessments/new/").context["form"]
+    assert form.initial["bilirubin"] == "20" and "albumin" not in form.initial
+
+
+def test_a_known_patient_lands_on_the_page_without_reading_labs(client, ehr):
+    record(ehr.user)
+    ehr.observations = [observation("bilirubin", 20, "2026-11-20")]
+    launch(client, ehr)
+    assert not any(r["path"] == "/fhir/Observation" for r in ehr.fhir_requests)
 
 
 def test_a_cards_app_context_opens_its_assessment(client, ehr):
