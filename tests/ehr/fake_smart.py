@@ -48,6 +48,7 @@ class FakeSmartEhr:
         self.app_context = None
         self.observations: list = []  # answered to every Observation search that asks its code
         self.client_secret = None  # set: the token endpoint wants HTTP Basic with it
+        self.client_key = None  # set: it wants private_key_jwt signed by this key's pair
         self.app_launch_url = ""  # what the chart page frames (the browser test)
         self.codes: dict = {}
         self.access_tokens: set = set()
@@ -118,6 +119,8 @@ class FakeSmartEhr:
         if self.client_secret is not None:
             expected = base64.b64encode(f"{CLIENT_ID}:{self.client_secret}".encode()).decode()
             client_ok = headers.get("Authorization") == f"Basic {expected}"
+        elif self.client_key is not None:
+            client_ok = self._assertion_ok(form)
         else:
             client_ok = form.get("client_id") == CLIENT_ID
         if (
@@ -141,6 +144,25 @@ class FakeSmartEhr:
         if self.app_context is not None:
             body["appContext"] = self.app_context
         return self._json(body)
+
+    def _assertion_ok(self, form: dict) -> bool:
+        if form.get("client_assertion_type") != (
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+        ):
+            return False
+        try:
+            token = jwt.decode(
+                form.get("client_assertion", ""), self.client_key, algorithms=["RS384"]
+            )
+        except Exception:
+            return False
+        claims = token.claims
+        return (
+            claims.get("iss") == claims.get("sub") == CLIENT_ID
+            and claims.get("aud") == f"{self.origin}/auth/token"
+            and claims.get("exp", 0) > time.time()
+            and bool(claims.get("jti"))
+        )
 
     def fhir(self, path: str, query: dict, headers):
         self.fhir_requests.append({"path": path, "authorization": headers.get("Authorization")})

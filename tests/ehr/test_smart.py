@@ -12,6 +12,7 @@ import requests
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils import formats
+from joserfc.jwk import RSAKey
 
 from assessments.models import AuditEvent
 from ehr.models import SmartClient, SmartUser
@@ -304,6 +305,31 @@ def test_a_confidential_client_sends_its_secret(db, client, django_user_model, m
         call_command("smart_client", "list", stdout=listing)
         assert "s3cret" not in listing.getvalue()
         assert "s3cret" not in json.dumps([e.detail for e in AuditEvent.objects.all()])
+
+
+def test_a_client_with_a_private_key_signs_its_assertion(db, client, django_user_model, tmp_path):
+    app_key = RSAKey.generate_key(2048, parameters={"kid": "app-1", "alg": "RS384"})
+    path = tmp_path / "app-key.json"
+    path.write_text(json.dumps({"keys": [app_key.as_dict(private=True)]}))
+    with FakeSmartEhr() as ehr:
+        ehr.client_key = RSAKey.import_key(app_key.as_dict(private=False))
+        register(ehr, "--jwks-file", str(path))
+        user = make_user(django_user_model, "dr-lee", "Clinicians")
+        SmartUser.objects.create(client=SmartClient.objects.get(), fhir_user=FHIR_USER, user=user)
+        assert launch(client, ehr).status_code == 302
+        assert logged_in(client)
+        assert ehr.token_requests[0]["form"]["client_assertion"]
+
+
+def test_a_public_key_file_is_refused_for_private_key_jwt(db, tmp_path):
+    public = RSAKey.generate_key(2048, parameters={"kid": "app-1"}).as_dict(private=False)
+    path = tmp_path / "public.json"
+    path.write_text(json.dumps({"keys": [public]}))
+    with pytest.raises(CommandError, match="private RSA or EC key"):
+        call_command(
+            "smart_client", "add", "--iss", "https://ehr.example/fhir", "--client-id", "x",
+            "--mrn-system", MRN_SYSTEM, "--jwks-file", str(path), stdout=io.StringIO(),
+        )  # fmt: skip
 
 
 def test_the_launched_session_is_framed_by_the_ehr_only(client, ehr, settings):
