@@ -158,7 +158,8 @@ def _oauth(client: SmartClient, *, redirect_uri: str, token_endpoint: str = "") 
         default_timeout=settings.SMART_HTTP_TIMEOUT,
     )
     if client.auth_method == SmartClient.Auth.PRIVATE_KEY:
-        alg = jwk.get("alg") or ("RS384" if jwk["kty"] == "RSA" else "ES384")
+        default = {"RSA": "RS384", "P-256": "ES256"}.get(jwk.get("crv", jwk["kty"]), "ES384")
+        alg = jwk.get("alg") or default
         header = {"kid": jwk["kid"]} if jwk.get("kid") else None
         session.register_client_auth_method(PrivateKeyJWT(token_endpoint, headers=header, alg=alg))
     return session
