@@ -674,6 +674,11 @@ class AuditEvent(models.Model):
         FHIR_READ = "fhir_read", _("FHIR: read a RiskAssessment")
         VIEW_OUTCOMES = "view_outcomes", _("Viewed the outcomes page")
         VIEW_EVENT = "view_event", _("Viewed a follow-up event")
+        # SMART App Launch (ehr/smart.py): launches, refusals, uses of the EHR's token.
+        SMART_LAUNCH = "smart_launch", _("SMART: launched from the EHR")
+        SMART_REFUSED = "smart_refused", _("SMART: refused a launch")
+        SMART_TOKEN = "smart_token", _("SMART: used the EHR's access token")
+        SMART_CLIENT = "smart_client", _("SMART: launch client or user mapping changed")
 
     GENESIS = "0" * 64
 

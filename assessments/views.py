@@ -1,4 +1,4 @@
-from datetime import UTC
+from datetime import UTC, date
 from functools import wraps
 
 from django.contrib import messages
@@ -149,10 +149,33 @@ def _patient_initial(request) -> dict:
     return initial
 
 
+def _launched_initial(request) -> tuple[dict, dict]:
+    """Once, after a launch from the EHR for a patient not recorded here (ehr/smart.py):
+    the MRN and the EHR's newest labs, and for each lab its date and source."""
+    launched = request.session.pop("launched_assessment", None)
+    if not launched:
+        return {}, {}
+    initial, notes = {"mrn": launched["mrn"]}, {}
+    for name, lab in launched["labs"].items():
+        initial[name] = lab["value"]
+        if lab["unit"]:
+            initial[f"{name}_unit"] = lab["unit"]
+        notes[name] = gettext("From the EHR (%(source)s), dated %(date)s.") % {
+            "source": lab["source"],
+            "date": formats.date_format(date.fromisoformat(lab["date"])),
+        }
+    return initial, notes
+
+
 @permission_required("assessments.add_assessment")
 def assessment_create(request):
     initial = _patient_initial(request)
+    notes = {}
+    if not initial and request.method == "GET":
+        initial, notes = _launched_initial(request)
     form = AssessmentForm(request.POST if request.method == "POST" else None, initial=initial)
+    for name, note in notes.items():
+        form.fields[name].help_text = f"{note} {form.fields[name].help_text}".strip()
     if "prior_adjuvant_tace_sessions" in initial:
         count = initial["prior_adjuvant_tace_sessions"]
         form.fields["prior_adjuvant_tace_sessions"].help_text = ngettext(

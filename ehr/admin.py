@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import CdsClient
+from .models import CdsClient, SmartClient
 
 
 @admin.register(CdsClient)
@@ -16,6 +16,26 @@ class CdsClientAdmin(admin.ModelAdmin):
     @admin.display(description=_("key ids"))
     def keys(self, client):
         return ", ".join(kid or "-" for kid in client.key_ids)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SmartClient)
+class SmartClientAdmin(admin.ModelAdmin):
+    """Registered, mapped and removed with `manage.py smart_client` (audited); listed
+    here only, without the client's secret or private key."""
+
+    list_display = ["iss", "client_id", "auth_method", "mrn_system", "created_at"]
+    search_fields = ["iss", "client_id"]
+    fields = ["iss", "client_id", "auth_method", "mrn_system", "frame_origins", "created_at"]
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from assessments import rules, wording
 from assessments.models import Assessment, HistoryAction, Patient, code_labels
 
-from . import codes
+from . import codes, smart
 
 PATIENT_VIEW = "adjuvant-tace"
 ORDER_SELECT = "adjuvant-tace-order-check"
@@ -505,4 +505,6 @@ def answer(
         return [no_assessment_card(request)], patient, None
     change = liver_change(assessment, labs)
     make = order_card if service_id == ORDER_SELECT else assessment_card
-    return [make(request, assessment, change, today)], patient, assessment
+    card = make(request, assessment, change, today)
+    card["links"] += smart.launch_links(request, assessment)
+    return [card], patient, assessment

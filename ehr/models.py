@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -43,3 +44,55 @@ class SeenToken(models.Model):
 
     def __str__(self):
         return self.jti
+
+
+class SmartClient(models.Model):
+    """An EHR allowed to launch the app (SMART App Launch 2.x, EHR launch): its FHIR
+    base URL (`iss`), the client id it gave the app, how the app authenticates at its
+    token endpoint, the identifier system of its MRNs and the origins whose pages may
+    frame the launched app.
+
+    Registered and removed with `manage.py smart_client`; the admin only lists them."""
+
+    class Auth(models.TextChoices):
+        PUBLIC = "none", _("public client (PKCE only)")
+        SECRET = "client_secret_basic", _("client secret")
+        PRIVATE_KEY = "private_key_jwt", _("private key (signed assertion)")
+
+    iss = models.URLField(_("FHIR base URL (iss)"), max_length=255, unique=True)
+    client_id = models.CharField(_("client id"), max_length=255)
+    auth_method = models.CharField(_("client authentication"), max_length=32, choices=Auth)
+    # The secret, or the app's private JWKS, given by the EHR's registration: a
+    # credential of the app at that EHR, never shown in the admin or a log.
+    client_secret = models.CharField(max_length=255, blank=True, editable=False)
+    private_jwks = models.JSONField(null=True, blank=True, editable=False)
+    mrn_system = models.CharField(_("MRN identifier system"), max_length=255)
+    frame_origins = models.JSONField(_("origins that may frame the app"), default=list)
+    created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("SMART launch client")
+        verbose_name_plural = _("SMART launch clients")
+        ordering = ["iss"]
+
+    def __str__(self):
+        return self.iss
+
+
+class SmartUser(models.Model):
+    """Who a `fhirUser` of a launching EHR is here: a launch logs in only a user mapped
+    beforehand (`manage.py smart_client map-user`); it creates none and gives no role."""
+
+    client = models.ForeignKey(SmartClient, on_delete=models.CASCADE, related_name="users")
+    fhir_user = models.CharField(_("fhirUser"), max_length=255)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("SMART user mapping")
+        verbose_name_plural = _("SMART user mappings")
+        constraints = [
+            models.UniqueConstraint(fields=["client", "fhir_user"], name="ehr_smart_user_once"),
+        ]
+
+    def __str__(self):
+        return self.fhir_user

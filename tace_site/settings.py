@@ -110,6 +110,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside the session and framing middleware: it adjusts what they set (ehr/smart.py).
+    "ehr.middleware.SmartFrameMiddleware",
     "tace_site.middleware.Utf8FormsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -384,4 +386,11 @@ FHIR_CANONICAL_URL = os.environ.get(
 ).rstrip("/")
 # The identifier system of the hospital's MRNs: the subject of each RiskAssessment.
 FHIR_MRN_SYSTEM = os.environ.get("DJANGO_FHIR_MRN_SYSTEM", f"{FHIR_CANONICAL_URL}/NamingSystem/mrn")
+# SMART App Launch (ehr/smart.py): seconds allowed for each call to a launching EHR.
+SMART_HTTP_TIMEOUT = 5
+# An app launched in a frame of the EHR's page keeps its session only with cookies that
+# are SameSite=None; Secure, which need HTTPS: on for the sessions of a launch only.
+SMART_FRAMED_COOKIES = env_bool("DJANGO_SMART_FRAMED_COOKIES")
+if SMART_FRAMED_COOKIES and not HTTPS:
+    raise ImproperlyConfigured("DJANGO_SMART_FRAMED_COOKIES needs DJANGO_HTTPS.")
 # --- end EHR ----------------------------------------------------------------------------

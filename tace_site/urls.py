@@ -23,6 +23,7 @@ urlpatterns = [
     # The language menu is on every page, the login page included.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("api/v1/", include("api.urls")),
+    path("smart/", include("ehr.smart_urls")),
     path("", include("ehr.urls")),
     path("", include("assessments.urls")),
 ]

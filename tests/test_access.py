@@ -95,6 +95,10 @@ EXPECTED = {
     "ehr:feedback": ("post", dict.fromkeys(USERS, 401)),
     # The FHIR read is the API's: a session works as a token does, 401 without one.
     "ehr:fhir_risk_assessment": ("get", {**VIEWERS, ANON: 401}),
+    # SMART App Launch: opened by the EHR, with no session; without a registered iss or a
+    # launch under way, refused for every user (tests/ehr/test_smart.py launches).
+    "smart:launch": ("get", dict.fromkeys(USERS, 403)),
+    "smart:callback": ("get", dict.fromkeys(USERS, 403)),
 }
 
 # The API, called with each user's token: (name, method, body, {user: status}).
