@@ -25,7 +25,6 @@ from . import auth, cds, fhir, throttle
 Action = AuditEvent.Action
 logger = logging.getLogger("django.request")
 FHIR_JSON = "application/fhir+json"
-FEEDBACK_OUTCOMES = {"accepted", "overridden"}
 
 
 def _json(obj, status=200, content_type="application/json", **headers) -> HttpResponse:
@@ -137,12 +136,21 @@ def service(request, service_id: str):
     try:
         call = cds.parse_call(body, service_id=service_id)
         detail["hookInstance"] = call["hook_instance"]
+        resources, missing = cds.gather(call, client)
+        if missing:
+            detail["not_prefetched"] = missing
         mrn = cds.mrn_from(
-            call["prefetch"], patient_id=call["patient_id"], system=client.mrn_system
+            resources,
+            patient_id=call["patient_id"],
+            system=client.mrn_system,
+            missing=missing.get("patient", ""),
         )
-        cards, patient, assessment = cds.answer(request, service_id=service_id, call=call, mrn=mrn)
+        labs = cds.read_labs(resources, missing, patient_id=call["patient_id"])
+        cards, patient, assessment = cds.answer(
+            request, service_id=service_id, call=call, mrn=mrn, labs=labs
+        )
     except (cds.BadRequest, cds.Unusable) as error:
-        # 412, CDS Hooks 2.0: the service cannot get the data it needs, and fetches nothing.
+        # 412, CDS Hooks 2.0: the service cannot get the data it needs.
         status = 400 if isinstance(error, cds.BadRequest) else 412
         audit.log_event(
             action=Action.CDS_CALL,
@@ -151,6 +159,7 @@ def service(request, service_id: str):
             detail={**detail, "status": status},
         )
         return _error(str(error), status)
+    cds.remember_cards(cards, client=client, service_id=service_id)
     audit.log_event(
         action=Action.CDS_CALL,
         request=request,
@@ -166,33 +175,6 @@ def service(request, service_id: str):
     return _json({"cards": cards})
 
 
-def _feedback_items(body) -> list[dict]:
-    items = body.get("feedback") if isinstance(body, dict) else None
-    if not isinstance(items, list) or not items:
-        raise cds.BadRequest('the body is {"feedback": [...]}, with at least one item')
-    checked = []
-    for item in items:
-        if not isinstance(item, dict) or not isinstance(item.get("card"), str):
-            raise cds.BadRequest("each feedback item names its card")
-        if item.get("outcome") not in FEEDBACK_OUTCOMES:
-            raise cds.BadRequest("each outcome is accepted or overridden")
-        entry = {"card": item["card"][:64], "outcome": item["outcome"]}
-        override = item.get("overrideReason")
-        if item["outcome"] == "overridden" and isinstance(override, dict):
-            reason = override.get("reason") if isinstance(override.get("reason"), dict) else {}
-            entry["reason"] = {
-                key: str(reason[key])[:255]
-                for key in ("system", "code", "display")
-                if key in reason
-            }
-            if isinstance(override.get("userComment"), str):
-                entry["userComment"] = override["userComment"][:1000]
-        if isinstance(item.get("outcomeTimestamp"), str):
-            entry["outcomeTimestamp"] = item["outcomeTimestamp"][:40]
-        checked.append(entry)
-    return checked
-
-
 @cds_endpoint("POST")  # as service(): JWT-signed, no cookie
 def feedback(request, service_id: str):
     if service_id not in cds.SERVICES:
@@ -204,7 +186,7 @@ def feedback(request, service_id: str):
     if bad:
         return bad
     try:
-        items = _feedback_items(body)
+        items = cds.feedback_items(body, client=client, service_id=service_id)
     except cds.BadRequest as error:
         return _error(str(error), 400)
     for item in items:
@@ -214,7 +196,7 @@ def feedback(request, service_id: str):
             username=client.issuer[:150],
             detail={"service": service_id, "issuer": client.issuer, **item},
         )
-    return HttpResponse(status=200)
+    return _json({"recorded": len(items)})
 
 
 class FhirRenderer(JSONRenderer):

@@ -5,6 +5,7 @@ import hmac
 import io
 import json
 import time
+from datetime import UTC, datetime
 
 import jwt
 import pytest
@@ -262,8 +263,10 @@ def test_a_malformed_token(ehr):
 
 def test_feedback_is_authenticated_for_its_own_url(ehr):
     path = f"{SERVICE}/feedback"
-    body = {"feedback": [{"card": "c", "outcome": "accepted", "acceptedSuggestions": [],
-                          "outcomeTimestamp": "2026-01-01T00:00:00Z"}]}  # fmt: skip
+    card = ehr.post(SERVICE, hook_request()).json()["cards"][0]["uuid"]
+    now = datetime.now(UTC).isoformat()
+    body = {"feedback": [{"card": card, "outcome": "accepted", "acceptedSuggestions": [],
+                          "outcomeTimestamp": now}]}  # fmt: skip
     assert ehr.post(path, body, token=ehr.token(AUD)).status_code == 401
     assert events("cds_refused")[-1].detail["reason"] == "wrong_audience"
     assert ehr.post(path, body).status_code == 200
