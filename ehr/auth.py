@@ -160,9 +160,10 @@ def authenticate(request, *, audience: str) -> tuple[CdsClient, dict]:
     client = CdsClient.objects.filter(issuer=issuer).first() if issuer else None
     if client is None:
         raise Refused("unregistered_issuer", issuer)
-    claims = _decode(
-        token, _keys(client, header), alg=header["alg"], issuer=issuer, audience=audience
-    )
+    keys = _keys(client, header)
+    if not keys:
+        raise Refused("unknown_kid", issuer)
+    claims = _decode(token, keys, alg=header["alg"], issuer=issuer, audience=audience)
     expires = datetime.fromtimestamp(claims["exp"], UTC)
     if expires - timezone.now() > MAX_LIFETIME + CLOCK_SKEW:
         raise Refused("lifetime_too_long", issuer)

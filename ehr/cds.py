@@ -26,6 +26,7 @@ from assessments import rules, wording
 from assessments.models import Assessment, HistoryAction, Patient, code_labels
 
 from . import codes, fhir_access
+from .auth import CLOCK_SKEW
 from .models import CdsClient, IssuedCard
 
 PATIENT_VIEW = "adjuvant-tace"
@@ -79,7 +80,6 @@ LAB_NAMES = {
 }
 # Why a lab, or an entry of its Bundle, was not read: said in the card's detail.
 LEFT_OUT = {
-    "not_provided": _("not provided by the EHR"),
     "not_fetched": _("not provided, and the call gives no access to the EHR's FHIR server"),
     "server_not_registered": _(
         "not provided, and the call's FHIR server is not the one registered for this EHR"
@@ -105,7 +105,6 @@ BEST_LABS = {
     "inr": rules.INR_RANGE[0],
 }
 FEEDBACK_DAYS = 30
-CLOCK_SKEW = timedelta(seconds=60)
 
 
 def discovery() -> dict:
@@ -384,7 +383,7 @@ def read_labs(resources: dict, problems: dict[str, str], *, patient_id: str) -> 
             )
         else:
             labs.latest[key] = None
-            labs.left_out[key] = Counter([problems.get(key, "not_provided")])
+            labs.left_out[key] = Counter([problems[key]])
     return labs
 
 

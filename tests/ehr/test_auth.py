@@ -148,6 +148,11 @@ def _without_typ(token, ehr):
     return b".".join([header, payload, encode(signature)]).decode()
 
 
+def test_a_kid_the_client_did_not_register_is_refused(ehr):
+    token = ehr.token(AUD, headers={"kid": "another-key"})
+    refused(ehr.post(SERVICE, hook_request(), token=token), "unknown_kid")
+
+
 def test_typ_is_read_case_insensitively(ehr):
     token = ehr.token(AUD, headers={"typ": "jwt"})
     assert ehr.post(SERVICE, hook_request(), token=token).status_code == 200
