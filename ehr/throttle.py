@@ -52,9 +52,10 @@ def refusal_to_chain(request) -> dict | None:
     chained, before it; the bound, when this event is the one that reaches it)."""
     address = client_ip(request) or "unknown"
     window = int(time.time() // REFUSALS_WINDOW_SECONDS)
-    mine = _count(f"cds-refusals:{address}:{window}")
-    everyone = _count(f"cds-refusals:*:{window}")
     unchained_key = f"cds-refusals-unchained:{address}"
+    mine = _count(f"cds-refusals:{address}:{window}")
+    # An address past its own bound does not use up the others' (the count of all).
+    everyone = _count(f"cds-refusals:*:{window}") if mine <= REFUSALS_CHAINED + 1 else 0
     if mine > REFUSALS_CHAINED + 1 or everyone > REFUSALS_CHAINED_ALL + 1:
         _count(unchained_key)
         return None

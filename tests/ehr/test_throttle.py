@@ -69,6 +69,17 @@ def test_a_flood_of_refusals_cannot_grow_the_chain_without_bound(ehr, monkeypatc
     assert "further_refusals" not in latest.detail
 
 
+def test_one_flooding_address_does_not_use_up_the_others_bound(ehr, monkeypatch):
+    monkeypatch.setattr(throttle, "REFUSALS_CHAINED", 3)
+    monkeypatch.setattr(throttle, "REFUSALS_CHAINED_ALL", 10)
+    monkeypatch.setattr(throttle, "time", SimpleNamespace(time=lambda: 3_000_000.0))
+    for _ in range(50):
+        refused_call(ehr)
+    refused_call(ehr, address="198.51.100.99")
+    assert events("cds_refused")[-1].detail["claimed_issuer"] == ""
+    assert events("cds_refused")[-1].client_ip == "198.51.100.99"
+
+
 def test_a_flood_from_many_addresses_is_bounded_too(ehr, monkeypatch):
     monkeypatch.setattr(throttle, "REFUSALS_CHAINED_ALL", 5)
     monkeypatch.setattr(throttle, "time", SimpleNamespace(time=lambda: 2_000_000.0))
