@@ -10,7 +10,7 @@ class CdsClientAdmin(admin.ModelAdmin):
 
     list_display = ["issuer", "mrn_system", "keys", "created_at"]
     search_fields = ["issuer"]
-    fields = ["issuer", "mrn_system", "keys", "jwks", "created_at"]
+    fields = ["issuer", "mrn_system", "fhir_server", "keys", "jwks", "created_at"]
     readonly_fields = fields
 
     @admin.display(description=_("key ids"))

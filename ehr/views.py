@@ -1,14 +1,16 @@
 """CDS Hooks 2.0 endpoints (signed JWT, no session) and the FHIR read (the API's
 tokens, roles and audit)."""
 
+import functools
 import json
+import logging
+import math
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
 from drf_spectacular.utils import extend_schema
 from rest_framework.renderers import JSONRenderer
 
@@ -18,11 +20,11 @@ from assessments import audit
 from assessments.forms import parse_json
 from assessments.models import Assessment, AuditEvent
 
-from . import auth, cds, fhir
+from . import auth, cds, fhir, throttle
 
 Action = AuditEvent.Action
+logger = logging.getLogger("django.request")
 FHIR_JSON = "application/fhir+json"
-FEEDBACK_OUTCOMES = {"accepted", "overridden"}
 
 
 def _json(obj, status=200, content_type="application/json", **headers) -> HttpResponse:
@@ -39,23 +41,67 @@ def _error(message: str, status: int, **headers) -> HttpResponse:
     return _json({"error": message}, status=status, **headers)
 
 
-@require_GET
-@login_not_required  # the EHR discovers the services without a user or a token
+def cds_endpoint(method: str | None):
+    """A CDS Hooks endpoint: no session, no CSRF (see service()), throttled per client
+    address, and every answer JSON, errors included (an EHR parses them)."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if method is not None and request.method != method:
+                return _error(f"Use {method}.", 405, Allow=method)
+            limit = throttle.AddressThrottle()
+            if not limit.allow_request(request):
+                wait = limit.wait()
+                return _error(
+                    "Too many requests from this address.",
+                    429,
+                    **{"Retry-After": str(max(1, math.ceil(wait or 1)))},
+                )
+            try:
+                return view(request, *args, **kwargs)
+            except Exception:
+                logger.error("CDS Hooks endpoint failed: %s", request.path, exc_info=True)
+                return _error("The service failed; the error is logged.", 500)
+
+        return csrf_exempt(login_not_required(wrapper))
+
+    return decorate
+
+
+# The EHR discovers the services without a user or a token.
+@cds_endpoint("GET")
 def discovery(request):
     return _json(cds.discovery())
 
 
+@cds_endpoint(None)
+def not_found(request, rest=""):
+    return _error("No such CDS service.", 404)
+
+
 def _authenticated(request, service_id: str):
-    """The client, or the 401 answer (audited) when the JWT is refused."""
+    """The client, or the 401 answer (audited) when the JWT is refused.
+
+    Nothing in a refused token is verified: the issuer it claims is kept apart as
+    `claimed_issuer`, never as a user name. Past a bound per address, refusals are
+    counted rather than each chained (throttle.refusal_to_chain)."""
     try:
         client, _ = auth.authenticate(request, audience=request.build_absolute_uri(request.path))
     except auth.Refused as refusal:
-        audit.log_event(
-            action=Action.CDS_REFUSED,
-            request=request,
-            username=refusal.issuer[:150],
-            detail={"service": service_id, "reason": refusal.reason, "path": request.path},
-        )
+        extra = throttle.refusal_to_chain(request)
+        if extra is not None:
+            audit.log_event(
+                action=Action.CDS_REFUSED,
+                request=request,
+                detail={
+                    "service": service_id,
+                    "reason": refusal.reason,
+                    "path": request.path,
+                    "claimed_issuer": refusal.issuer,
+                    **extra,
+                },
+            )
         return None, _error(
             "The call is not signed by a registered EHR client (CDS Hooks JWT).",
             401,
@@ -76,9 +122,7 @@ def _body(request):
 
 # The EHR's calls carry no cookie: they are authenticated by the signed JWT of each
 # request, which a browser cannot be made to send, so CSRF protection does not apply.
-@csrf_exempt
-@require_POST
-@login_not_required
+@cds_endpoint("POST")
 def service(request, service_id: str):
     if service_id not in cds.SERVICES:
         return _error("No such CDS service.", 404)
@@ -92,12 +136,21 @@ def service(request, service_id: str):
     try:
         call = cds.parse_call(body, service_id=service_id)
         detail["hookInstance"] = call["hook_instance"]
+        resources, missing = cds.gather(call, client)
+        if missing:
+            detail["not_prefetched"] = missing
         mrn = cds.mrn_from(
-            call["prefetch"], patient_id=call["patient_id"], system=client.mrn_system
+            resources,
+            patient_id=call["patient_id"],
+            system=client.mrn_system,
+            missing=missing.get("patient", ""),
         )
-        cards, patient, assessment = cds.answer(request, service_id=service_id, call=call, mrn=mrn)
+        labs = cds.read_labs(resources, missing, patient_id=call["patient_id"])
+        cards, patient, assessment = cds.answer(
+            request, service_id=service_id, call=call, mrn=mrn, labs=labs
+        )
     except (cds.BadRequest, cds.Unusable) as error:
-        # 412, CDS Hooks 2.0: the service cannot get the data it needs, and fetches nothing.
+        # 412, CDS Hooks 2.0: the service cannot get the data it needs.
         status = 400 if isinstance(error, cds.BadRequest) else 412
         audit.log_event(
             action=Action.CDS_CALL,
@@ -106,6 +159,7 @@ def service(request, service_id: str):
             detail={**detail, "status": status},
         )
         return _error(str(error), status)
+    cds.remember_cards(cards, client=client, service_id=service_id)
     audit.log_event(
         action=Action.CDS_CALL,
         request=request,
@@ -121,36 +175,7 @@ def service(request, service_id: str):
     return _json({"cards": cards})
 
 
-def _feedback_items(body) -> list[dict]:
-    items = body.get("feedback") if isinstance(body, dict) else None
-    if not isinstance(items, list) or not items:
-        raise cds.BadRequest('the body is {"feedback": [...]}, with at least one item')
-    checked = []
-    for item in items:
-        if not isinstance(item, dict) or not isinstance(item.get("card"), str):
-            raise cds.BadRequest("each feedback item names its card")
-        if item.get("outcome") not in FEEDBACK_OUTCOMES:
-            raise cds.BadRequest("each outcome is accepted or overridden")
-        entry = {"card": item["card"][:64], "outcome": item["outcome"]}
-        override = item.get("overrideReason")
-        if item["outcome"] == "overridden" and isinstance(override, dict):
-            reason = override.get("reason") if isinstance(override.get("reason"), dict) else {}
-            entry["reason"] = {
-                key: str(reason[key])[:255]
-                for key in ("system", "code", "display")
-                if key in reason
-            }
-            if isinstance(override.get("userComment"), str):
-                entry["userComment"] = override["userComment"][:1000]
-        if isinstance(item.get("outcomeTimestamp"), str):
-            entry["outcomeTimestamp"] = item["outcomeTimestamp"][:40]
-        checked.append(entry)
-    return checked
-
-
-@csrf_exempt  # as service(): JWT-signed, no cookie
-@require_POST
-@login_not_required
+@cds_endpoint("POST")  # as service(): JWT-signed, no cookie
 def feedback(request, service_id: str):
     if service_id not in cds.SERVICES:
         return _error("No such CDS service.", 404)
@@ -161,7 +186,7 @@ def feedback(request, service_id: str):
     if bad:
         return bad
     try:
-        items = _feedback_items(body)
+        items = cds.feedback_items(body, client=client, service_id=service_id)
     except cds.BadRequest as error:
         return _error(str(error), 400)
     for item in items:
@@ -171,7 +196,7 @@ def feedback(request, service_id: str):
             username=client.issuer[:150],
             detail={"service": service_id, "issuer": client.issuer, **item},
         )
-    return HttpResponse(status=200)
+    return _json({"recorded": len(items)})
 
 
 class FhirRenderer(JSONRenderer):

@@ -344,6 +344,9 @@ API_THROTTLE_RATES = {
     "token": os.environ.get("DJANGO_API_RATE_TOKEN", "600/min"),
     "address": os.environ.get("DJANGO_API_RATE_ADDRESS", "1200/min"),
 }
+# Calls of the CDS Hooks endpoints per client address (an EHR's server calls for all its
+# users), counted before the call's token is read.
+CDS_THROTTLE_RATE = os.environ.get("DJANGO_CDS_RATE_ADDRESS", "1200/min")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.BearerTokenAuthentication",  # first: 401 names Bearer

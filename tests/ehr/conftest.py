@@ -50,12 +50,13 @@ class FakeEhr:
     def jwks(self) -> dict:
         return {"keys": [public_jwk(self.key, self.alg, self.kid)]}
 
-    def register(self, tmp_path, mrn_system=MRN_SYSTEM):
+    def register(self, tmp_path, mrn_system=MRN_SYSTEM, fhir_server=""):
         path = tmp_path / f"{uuid.uuid4()}.json"
         path.write_text(json.dumps(self.jwks()))
         call_command(
             "cds_client", "add", "--issuer", self.issuer, "--jwks-file", str(path),
-            "--mrn-system", mrn_system, stdout=open("/dev/null", "w"),
+            "--mrn-system", mrn_system, "--fhir-server", fhir_server,
+            stdout=open("/dev/null", "w"),
         )  # fmt: skip
 
     def claims(self, aud: str, **changes) -> dict:

@@ -5,6 +5,7 @@ import hmac
 import io
 import json
 import time
+from datetime import UTC, datetime
 
 import jwt
 import pytest
@@ -53,7 +54,18 @@ def test_no_bearer_token(ehr):
 def test_an_unregistered_issuer(ehr):
     stranger = FakeEhr(issuer="https://other-ehr.example")
     event = refused(stranger.post(SERVICE, hook_request()), "unregistered_issuer")
-    assert event.username == "https://other-ehr.example"
+    # What an unverified token claims is never a user name: it is kept apart.
+    assert event.username == "" and event.user is None
+    assert event.detail["claimed_issuer"] == "https://other-ehr.example"
+
+
+def test_a_refused_token_naming_a_registered_issuer_is_no_user_name_either(ehr):
+    event = refused(
+        ehr.post(SERVICE, hook_request(), token=ehr.token(AUD, key=private_key("ES384"))),
+        "bad_signature",
+    )
+    assert event.username == ""
+    assert event.detail["claimed_issuer"] == ISSUER
 
 
 def test_the_audience_must_be_the_exact_service_url(ehr):
@@ -66,14 +78,104 @@ def test_the_audience_must_be_the_exact_service_url(ehr):
         refused(ehr.post(SERVICE, hook_request(), token=ehr.token(aud)), "wrong_audience")
 
 
-def test_an_audience_list_is_refused_even_when_it_names_the_service(ehr):
-    token = ehr.token([AUD, "https://elsewhere.example"])
-    refused(ehr.post(SERVICE, hook_request(), token=token), "wrong_audience")
+def test_an_audience_array_of_the_service_url_is_accepted(ehr):
+    # CDS Hooks 2.0: `aud` is the service's URL, "either a string or an array of strings".
+    token = ehr.token([AUD])
+    assert ehr.post(SERVICE, hook_request(), token=token).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "aud", [[AUD, "https://elsewhere.example"], [], ["https://elsewhere.example"], [AUD, 1]]
+)
+def test_an_audience_array_naming_anyone_else_is_refused(ehr, aud):
+    refused(ehr.post(SERVICE, hook_request(), token=ehr.token(aud)), "wrong_audience")
+
+
+@pytest.mark.parametrize(
+    ("claims", "accepted"),
+    [
+        ({"iat": 1}, True),  # the EHR's clock one second ahead
+        ({"iat": 59}, True),
+        ({"iat": 90}, False),
+        ({"nbf": 59}, True),
+        ({"nbf": 90}, False),
+        ({"iat": -300, "exp": -30}, True),  # expired by less than the allowance
+        ({"iat": -300, "exp": -90}, False),
+        ({"iat": 59, "exp": 359}, True),  # five minutes' life, on a clock ahead
+    ],
+)
+def test_the_clocks_may_differ_by_60_seconds(ehr, claims, accepted):
+    now = int(time.time())
+    token = ehr.token(AUD, **{name: now + offset for name, offset in claims.items()})
+    response = ehr.post(SERVICE, hook_request(), token=token)
+    if accepted:
+        assert response.status_code == 200, response.content
+    else:
+        assert response.status_code == 401
+        assert events("cds_refused")[-1].detail["reason"] in {"invalid_token", "expired"}
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        ({"kid": None}, "no_kid"),
+        ({"kid": ""}, "no_kid"),
+        ({"typ": None}, "not_typ_jwt"),
+        ({"typ": "at+jwt"}, "not_typ_jwt"),
+    ],
+)
+def test_kid_and_typ_are_required(ehr, headers, reason):
+    # CDS Hooks 2.0, "Trusting CDS Clients": alg, kid and typ (fixed value JWT) REQUIRED.
+    header = {"alg": "ES384", "kid": ehr.kid, "typ": "JWT", **headers}
+    header = {name: value for name, value in header.items() if value is not None}
+    token = jwt.api_jws.PyJWS().encode(
+        json.dumps(ehr.claims(AUD)).encode(), ehr.key, algorithm="ES384", headers=header,
+        is_payload_detached=False,
+    )  # fmt: skip
+    if "typ" not in header:  # PyJWS adds typ JWT unless told otherwise: strip it by hand
+        token = _without_typ(token, ehr)
+    refused(ehr.post(SERVICE, hook_request(), token=token), reason)
+
+
+def _without_typ(token, ehr):
+    encode = jwt.utils.base64url_encode
+    header = encode(json.dumps({"alg": "ES384", "kid": ehr.kid}).encode())
+    payload = encode(json.dumps(ehr.claims(AUD)).encode())
+    signing_input = header + b"." + payload
+    signature = jwt.algorithms.ECAlgorithm(jwt.algorithms.ECAlgorithm.SHA384).sign(
+        signing_input, ehr.key
+    )
+    return b".".join([header, payload, encode(signature)]).decode()
+
+
+def test_a_kid_the_client_did_not_register_is_refused(ehr):
+    token = ehr.token(AUD, headers={"kid": "another-key"})
+    refused(ehr.post(SERVICE, hook_request(), token=token), "unknown_kid")
+
+
+def test_typ_is_read_case_insensitively(ehr):
+    token = ehr.token(AUD, headers={"typ": "jwt"})
+    assert ehr.post(SERVICE, hook_request(), token=token).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "exp", ["9999999999", "soon", 1e300, 2**70, True, None, [1], "Infinity", "NaN"]
+)
+def test_a_signed_token_whose_exp_is_not_a_time_is_401_and_audited(ehr, exp):
+    claims = {**ehr.claims(AUD), "exp": exp}
+    if exp in ("Infinity", "NaN"):
+        claims["exp"] = float(exp.lower().replace("infinity", "inf"))
+    payload = json.dumps(claims).encode()  # Infinity and NaN as Python's json writes them
+    token = jwt.api_jws.PyJWS().encode(
+        payload, ehr.key, algorithm="ES384", headers={"kid": ehr.kid}
+    )
+    response = ehr.post(SERVICE, hook_request(), token=token)
+    refused(response, "invalid_token")
 
 
 def test_an_expired_token(ehr):
     now = int(time.time())
-    token = ehr.token(AUD, iat=now - 400, exp=now - 1)
+    token = ehr.token(AUD, iat=now - 400, exp=now - 61)  # past the 60 s allowance
     refused(ehr.post(SERVICE, hook_request(), token=token), "expired")
 
 
@@ -166,8 +268,10 @@ def test_a_malformed_token(ehr):
 
 def test_feedback_is_authenticated_for_its_own_url(ehr):
     path = f"{SERVICE}/feedback"
-    body = {"feedback": [{"card": "c", "outcome": "accepted", "acceptedSuggestions": [],
-                          "outcomeTimestamp": "2026-01-01T00:00:00Z"}]}  # fmt: skip
+    card = ehr.post(SERVICE, hook_request()).json()["cards"][0]["uuid"]
+    now = datetime.now(UTC).isoformat()
+    body = {"feedback": [{"card": card, "outcome": "accepted", "acceptedSuggestions": [],
+                          "outcomeTimestamp": now}]}  # fmt: skip
     assert ehr.post(path, body, token=ehr.token(AUD)).status_code == 401
     assert events("cds_refused")[-1].detail["reason"] == "wrong_audience"
     assert ehr.post(path, body).status_code == 200
@@ -208,6 +312,34 @@ def test_cds_client_refuses_private_keys_and_unknown_key_types(tmp_path):
             call_command("cds_client", "add", "--issuer", "x", "--jwks-file", str(path),
                          "--mrn-system", "urn:x")  # fmt: skip
     assert not CdsClient.objects.exists()
+
+
+@pytest.mark.parametrize("member", ["d", "p", "q", "dp", "dq", "qi", "oth"])
+def test_cds_client_refuses_any_private_member_of_an_rsa_key(tmp_path, member):
+    key = private_key("RS384")
+    private = jwt.algorithms.RSAAlgorithm.to_jwk(key, as_dict=True)
+    public = {**public_jwk(key, "RS384", "rsa-1"), member: private.get(member, "AQAB")}
+    path = tmp_path / "keys.json"
+    path.write_text(json.dumps({"keys": [public]}))
+    with pytest.raises(CommandError, match=f"private key \\(member {member}\\)"):
+        call_command("cds_client", "add", "--issuer", "x", "--jwks-file", str(path),
+                     "--mrn-system", "urn:x")  # fmt: skip
+    assert not CdsClient.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("kids", "message"), [([None], 'must have a "kid"'), (["a", "a"], "must be unique")]
+)
+def test_cds_client_needs_a_unique_kid_for_each_key(tmp_path, kids, message):
+    keys = []
+    for kid in kids:
+        jwk = public_jwk(private_key("ES256"), "ES256", kid)
+        keys.append({name: value for name, value in jwk.items() if value is not None})
+    path = tmp_path / "keys.json"
+    path.write_text(json.dumps({"keys": keys}))
+    with pytest.raises(CommandError, match=message):
+        call_command("cds_client", "add", "--issuer", "x", "--jwks-file", str(path),
+                     "--mrn-system", "urn:x")  # fmt: skip
 
 
 def test_cds_client_add_twice_is_refused(ehr, tmp_path):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from assessments import services
 from ehr.cds import inputs_recorded_at
 from tests.conftest import events, record
-from tests.ehr.conftest import bundle, hook_request, observation, schema_errors, tace_order
+from tests.ehr.conftest import hook_request, observation, schema_errors, tace_order
 
 pytestmark = pytest.mark.django_db
 
@@ -212,8 +212,11 @@ def test_worse_labs_newer_than_the_assessment_warn(ehr, clinician, offset, warns
     # Bilirubin 60 µmol/L and albumin 25 g/L: 3 + 3 + 1 + 1 + 1 = 9 points, class B.
     card = one_card(ehr, body=hook_request(labs=labs(when, bilirubin=60, albumin=25)))
     if warns:
+        # B with 9 points: a contraindication of ruleset 3 the assessment did not have.
         assert card["indicator"] == "warning"
-        assert card["summary"] == "Liver function has changed since the assessment: re-evaluate"
+        assert card["summary"] == (
+            "Newer liver tests give Child-Pugh B (9 points), which rules TACE out: re-evaluate"
+        )
         assert "Child-Pugh B (9)" in card["detail"]
     else:
         assert card["indicator"] == "info"
@@ -393,48 +396,50 @@ def test_summaries_are_under_140_characters_in_both_languages(ehr, clinician, co
         {"patient": {"resourceType": "Patient", "id": "someone-else", "identifier": []}},
         {"patient": {"resourceType": "Patient", "id": "pat-123"}},  # no MRN identifier
         {"patient": {"resourceType": "Observation", "id": "pat-123"}},
-        {"inr": {"resourceType": "Observation"}},
-        {"albumin": bundle({"resourceType": "Patient"})},
-        {
-            "bilirubin": bundle(
-                {
-                    **observation("bilirubin", 20, "2026-01-01"),
-                    "valueQuantity": {
-                        "value": 20,
-                        "unit": "mmol/L",
-                        "system": "http://unitsofmeasure.org",
-                        "code": "mmol/L",
-                    },
-                }
-            )
-        },  # fmt: skip
-        {"bilirubin": bundle({**observation("bilirubin", 20, "2026-01-01"), "code": {}})},
-        {"inr": bundle(observation("inr", 0, "2026-01-01"))},
-        {"inr": bundle(observation("inr", "1.1", "2026-01-01"))},  # a string, not a number
-        {"inr": bundle(observation("inr", 1, "2026-01-01T10:00:00"))},  # no time zone
-        {"inr": bundle({**observation("inr", 1, "2026-01-01"), "effectiveDateTime": None})},
+        {"patient": {"resourceType": "OperationOutcome", "issue": []}},
     ],
 )
-def test_an_unusable_prefetch_is_412(ehr, clinician, changes):
+def test_an_unusable_patient_is_412(ehr, clinician, changes):
     record(clinician, tumor_size_cm="6.0")
     body = hook_request()
     body["prefetch"].update(changes)
     response = ehr.post(VIEW, body)
     assert response.status_code == 412, response.content
+    assert response["Content-Type"] == "application/json"
     assert events("cds_call")[-1].detail["status"] == 412
 
 
-@pytest.mark.parametrize("key", ["patient", "bilirubin", "albumin", "inr"])
-def test_a_missing_prefetch_key_is_412(ehr, key):
+def test_a_missing_patient_is_412(ehr):
+    body = hook_request()
+    del body["prefetch"]["patient"]
+    response = ehr.post(VIEW, body)
+    assert response.status_code == 412
+    assert "no FHIR access" in response.json()["error"]
+
+
+@pytest.mark.parametrize("key", ["bilirubin", "albumin", "inr"])
+def test_a_missing_lab_key_still_gets_its_card_and_says_so(ehr, clinician, key):
+    record(clinician, tumor_size_cm="6.0")
     body = hook_request()
     del body["prefetch"][key]
-    assert ehr.post(VIEW, body).status_code == 412
+    card = one_card(ehr, body=body)
+    assert card["summary"].startswith("Adjuvant TACE recommended")
+    name = {"bilirubin": "Bilirubin", "albumin": "Albumin", "inr": "INR"}[key]
+    assert (
+        f"Not read ({name}): not provided, and the call gives no access to the EHR's FHIR server."
+    ) in card["detail"]
+    assert events("cds_call")[-1].detail["not_prefetched"] == {key: "not_fetched"}
 
 
 def test_no_prefetch_at_all_is_412(ehr):
     body = hook_request()
     del body["prefetch"]
     assert ehr.post(VIEW, body).status_code == 412
+
+
+def test_a_prefetch_that_is_not_an_object_is_400(ehr):
+    body = {**hook_request(), "prefetch": []}
+    assert ehr.post(VIEW, body).status_code == 400
 
 
 def test_a_null_lab_is_no_lab(ehr, clinician):
@@ -476,3 +481,34 @@ def test_a_body_that_is_not_json_is_400(ehr):
         headers={"Authorization": f"Bearer {ehr.token('http://testserver' + VIEW)}"},
     )
     assert response.status_code == 400
+
+
+def test_only_the_selected_orders_are_the_question(ehr, clinician):
+    # A TACE draft from earlier in the session, and a CT just selected: no card.
+    record(clinician, tumor_size_cm="3.0")
+    ct = {**tace_order(code="77477000"), "id": "order-2"}
+    body = hook_request("order-select", orders=[tace_order(), ct])
+    body["context"]["selections"] = ["ServiceRequest/order-2"]
+    assert cards(ehr, ORDER, body) == []
+    # The TACE draft selected: its card.
+    body["context"]["selections"] = ["ServiceRequest/order-2", "ServiceRequest/order-1"]
+    assert len(cards(ehr, ORDER, body)) == 1
+
+
+@pytest.mark.parametrize("selections", [None, [], "ServiceRequest/order-1", [1]])
+def test_order_select_needs_its_selections(ehr, selections):
+    body = hook_request("order-select")
+    if selections is None:
+        del body["context"]["selections"]
+    else:
+        body["context"]["selections"] = selections
+    response = ehr.post(ORDER, body)
+    assert response.status_code == 400
+    assert "context.selections" in response.json()["error"]
+
+
+@pytest.mark.parametrize("patient_id", ["../Patient/x", "a b", "x" * 65, ""])
+def test_a_patient_id_that_is_not_a_fhir_id_is_400(ehr, patient_id):
+    body = hook_request()
+    body["context"]["patientId"] = patient_id
+    assert ehr.post(VIEW, body).status_code == 400
