@@ -281,7 +281,7 @@ def newest_labs(request, client: SmartClient, patient_id: str, access_token: str
         query = template.replace("{{context.patientId}}", patient_id)
         try:
             bundle = _get_json(f"{client.iss}/{query}", access_token=access_token, accept=FHIR_JSON)
-            lab = cds.latest_lab({key: bundle}, key)
+            lab, _left_out = cds.latest_lab(bundle, key, patient_id=patient_id)
         except (Refused, cds.Unusable):
             _token_used(request, client, f"search_{key}", "failed")
             continue

@@ -17,7 +17,7 @@ from joserfc.jwk import KeySet, RSAKey
 
 CLIENT_ID = "tace-app"
 FHIR_USER = "Practitioner/123"
-PATIENT_ID = "pat-77"
+PATIENT_ID = "pat-123"  # the patient of tests/ehr/conftest.py's observations
 MRN_SYSTEM = "urn:oid:1.2.3.4.5.6.7"
 
 
