@@ -31,14 +31,17 @@ $(VENV)/.installed-bench: $(VENV)/.installed requirements-bench.txt
 	$(PY) -m pip install --quiet -r requirements-bench.txt
 	touch $@
 
-# The Chinese catalogue is compiled from its .po file with GNU gettext's msgfmt.
+# The Chinese catalogue is compiled from its .po file with GNU gettext's msgfmt, every
+# time (it takes a moment): a clone or a copy sets the files' times as it goes, so an
+# older .mo may look newer. The app refuses to start on a stale one (assessments/checks.py).
 MSGFMT := /usr/bin/msgfmt
 CATALOGUES := locale/zh_Hans/LC_MESSAGES/django.mo
 $(MSGFMT):
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y gettext
-%.mo: %.po | $(MSGFMT)
+%.mo: %.po FORCE | $(MSGFMT)
 	$(MSGFMT) --check -o $@ $<
+FORCE:
 
 ## make messages: add the strings marked in the code to the Chinese catalogue, to translate
 messages: $(VENV)/.installed | $(MSGFMT)
