@@ -59,6 +59,7 @@ run: $(VENV)/.installed $(CATALOGUES)
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 ## make serve: production-like on 127.0.0.1:8000: gunicorn, WhiteNoise, debug off
+# Several workers need a shared cache (DJANGO_CACHE_URL, Redis): it warns without one.
 # No access log (gunicorn's default): it would record query strings, which hold MRNs.
 serve: export DJANGO_DEBUG = 0
 serve: export DJANGO_HTTPS ?= 0
@@ -68,6 +69,12 @@ serve: export DJANGO_ALLOWED_HOSTS ?= 127.0.0.1,localhost
 # the app X-Forwarded-For only on a connection from one of them.
 serve: export DJANGO_TRUSTED_PROXIES ?=
 serve: $(VENV)/.installed $(CATALOGUES)
+	@if [ "$(WORKERS)" -gt 1 ] && [ -z "$$DJANGO_CACHE_URL" ]; then \
+		echo "make serve: WARNING: $(WORKERS) workers and no DJANGO_CACHE_URL: each worker has a cache" \
+			"of its own, so the API's throttles allow $(WORKERS) times their rate and a role revoked" \
+			"in one worker is still honoured by the others for up to 10 seconds." \
+			"Set DJANGO_CACHE_URL=redis://127.0.0.1:6379/0 (docs/deploy.md), or WORKERS=1." >&2; \
+	fi
 	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve: DJANGO_SECRET_KEY is not set." \
 		"Make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'" >&2; exit 1; }
 	@test -n "$$DJANGO_AUDIT_KEY" || { echo "make serve: DJANGO_AUDIT_KEY is not set." \
