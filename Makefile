@@ -31,14 +31,17 @@ $(VENV)/.installed-bench: $(VENV)/.installed requirements-bench.txt
 	$(PY) -m pip install --quiet -r requirements-bench.txt
 	touch $@
 
-# The Chinese catalogue is compiled from its .po file with GNU gettext's msgfmt.
+# The Chinese catalogue is compiled from its .po file with GNU gettext's msgfmt, every
+# time (it takes a moment): a clone or a copy sets the files' times as it goes, so an
+# older .mo may look newer. The app refuses to start on a stale one (assessments/checks.py).
 MSGFMT := /usr/bin/msgfmt
 CATALOGUES := locale/zh_Hans/LC_MESSAGES/django.mo
 $(MSGFMT):
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y gettext
-%.mo: %.po | $(MSGFMT)
+%.mo: %.po FORCE | $(MSGFMT)
 	$(MSGFMT) --check -o $@ $<
+FORCE:
 
 ## make messages: add the strings marked in the code to the Chinese catalogue, to translate
 messages: $(VENV)/.installed | $(MSGFMT)
@@ -56,6 +59,7 @@ run: $(VENV)/.installed $(CATALOGUES)
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 ## make serve: production-like on 127.0.0.1:8000: gunicorn, WhiteNoise, debug off
+# Several workers need a shared cache (DJANGO_CACHE_URL, Redis): it warns without one.
 # No access log (gunicorn's default): it would record query strings, which hold MRNs.
 serve: export DJANGO_DEBUG = 0
 serve: export DJANGO_HTTPS ?= 0
@@ -65,6 +69,12 @@ serve: export DJANGO_ALLOWED_HOSTS ?= 127.0.0.1,localhost
 # the app X-Forwarded-For only on a connection from one of them.
 serve: export DJANGO_TRUSTED_PROXIES ?=
 serve: $(VENV)/.installed $(CATALOGUES)
+	@if [ "$(WORKERS)" -gt 1 ] && [ -z "$$DJANGO_CACHE_URL" ]; then \
+		echo "make serve: WARNING: $(WORKERS) workers and no DJANGO_CACHE_URL: each worker has a cache" \
+			"of its own, so the API's throttles allow $(WORKERS) times their rate and a role revoked" \
+			"in one worker is still honoured by the others for up to 10 seconds." \
+			"Set DJANGO_CACHE_URL=redis://127.0.0.1:6379/0 (docs/deploy.md), or WORKERS=1." >&2; \
+	fi
 	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve: DJANGO_SECRET_KEY is not set." \
 		"Make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'" >&2; exit 1; }
 	@test -n "$$DJANGO_AUDIT_KEY" || { echo "make serve: DJANGO_AUDIT_KEY is not set." \

@@ -18,7 +18,7 @@ class AssessmentsConfig(AppConfig):
     verbose_name = "Adjuvant TACE assessments"
 
     def ready(self):
-        from . import audit, permissions
+        from . import audit, checks, permissions  # noqa: F401 (checks registers its checks)
 
         audit.connect_signals()
         permissions.connect_signals()

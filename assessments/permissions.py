@@ -5,11 +5,14 @@ queries) on every request, since the user object is loaded anew each time. Here
 the set is kept for PERMISSIONS_SECONDS, and every change that can alter any
 user's permissions (a user, a group or a permission saved or deleted, a
 membership or grant changed) starts a new generation, so the next request of
-every user in this process loads them again. Other processes, with Django's
-default per-process cache, see the change within PERMISSIONS_SECONDS; a shared
-cache (CACHES) makes it immediate everywhere. Deactivating a user is immediate
-anyway: is_active and is_superuser are read from the user row, loaded on every
-request.
+every user loads them again. The generation lives in Django's cache: with a shared
+cache (DJANGO_CACHE_URL, Redis) every worker sees it at once; with local memory,
+one process only (other processes would see a change within PERMISSIONS_SECONDS,
+so make serve warns when it starts several workers without one). The generation
+changes when the change is made and again when it is committed: a worker that
+loaded the old permissions in between cached them under the first one.
+Deactivating a user is immediate anyway: is_active and is_superuser are read
+from the user row, loaded on every request.
 """
 
 import secrets
@@ -19,6 +22,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 PERMISSIONS_SECONDS = 10
@@ -59,6 +63,11 @@ def forget_permissions(sender=None, update_fields=None, **kwargs) -> None:
     """A new generation: every user's permissions are loaded again."""
     if update_fields is not None and set(update_fields) <= {"last_login"}:
         return  # a login changes nobody's permissions
+    _start_generation()
+    transaction.on_commit(_start_generation, using=kwargs.get("using"))
+
+
+def _start_generation() -> None:
     cache.set(GENERATION, _new_generation(), None)
 
 

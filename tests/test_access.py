@@ -1,8 +1,10 @@
 """Every URL of the app, as every kind of user: the expected status, nothing else."""
 
 import json
+import re
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -151,6 +153,34 @@ def test_the_table_covers_every_url():
     assert set(url_names()) | {"admin:index"} == set(EXPECTED) | api
 
 
+def page_url(name: str, assessment, event) -> str:
+    """The URL of the page name, of that assessment, its patient or that event."""
+    takes_pk = name in {
+        "assessments:detail",
+        "assessments:edit",
+        "assessments:sign",
+        "assessments:void",
+        "assessments:history",
+        "assessments:reevaluate",
+        "assessments:edit_preview",
+        "assessments:reevaluate_preview",
+        "assessments:print",
+        "ehr:fhir_risk_assessment",
+    }
+    args = [assessment.pk] if takes_pk else []
+    if name == "assessments:patient":
+        args = [assessment.patient.pk]
+    elif name == "assessments:event_create":
+        args = [assessment.patient.pk, "recurrence"]
+    elif name.startswith("assessments:event"):
+        args = [event.pk]
+    elif name in {"ehr:service", "ehr:feedback"}:
+        args = ["adjuvant-tace"]
+    elif name == "assessments:outcomes_csv":
+        args = ["rfs-risk"]
+    return reverse(name, args=args)
+
+
 @pytest.mark.parametrize("user", USERS)
 def test_every_url_as_every_user(client, clinician, reviewer, consultant, no_role_user, user):
     assessment = record(clinician)
@@ -170,34 +200,48 @@ def test_every_url_as_every_user(client, clinician, reviewer, consultant, no_rol
         client.logout()
         if user != ANON:
             client.force_login(accounts[user])
-        takes_pk = name in {
-            "assessments:detail",
-            "assessments:edit",
-            "assessments:sign",
-            "assessments:void",
-            "assessments:history",
-            "assessments:reevaluate",
-            "assessments:edit_preview",
-            "assessments:reevaluate_preview",
-            "assessments:print",
-            "ehr:fhir_risk_assessment",
-        }
-        args = [assessment.pk] if takes_pk else []
-        if name == "assessments:patient":
-            args = [assessment.patient.pk]
-        elif name == "assessments:event_create":
-            args = [assessment.patient.pk, "recurrence"]
-        elif name.startswith("assessments:event"):
-            args = [event.pk]
-        elif name in {"ehr:service", "ehr:feedback"}:
-            args = ["adjuvant-tace"]
-        elif name == "assessments:outcomes_csv":
-            args = ["rfs-risk"]
-        url = reverse(name, args=args)
+        url = page_url(name, assessment, event)
         response = getattr(client, method)(url)
         assert response.status_code == statuses[user], (name, user)
         if user == ANON and statuses[ANON] == LOGIN and name.startswith("assessments:"):
             assert response["Location"].startswith(reverse("login")), name
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_no_page_shows_template_source(client, clinician, reviewer, consultant, language):
+    """A template comment or tag left unparsed (a {# #} over two lines is one) is printed.
+    Every HTML page of the table, as each kind of user, in both languages."""
+    # Recommended, resected 30 days ago: its window is open, on the worklist and the timeline.
+    assessment = record(clinician, tumor_size_cm="6.0")
+    event = services.record_event(
+        patient=assessment.patient,
+        kind="no_recurrence",
+        data={"date": assessment.resection_date},
+        user=clinician,
+    )
+    for user in (None, reviewer, clinician, consultant):
+        for name, (method, _) in EXPECTED.items():
+            client.logout()
+            if user is not None:
+                client.force_login(user)
+            url = page_url(name, assessment, event)
+            response = getattr(client, method)(url, HTTP_ACCEPT_LANGUAGE=language)
+            if not response.get("Content-Type", "").startswith("text/html"):
+                continue  # data, not a page: CDS Hooks' prefetch templates are {{...}}
+            for source in ("{#", "{%", "{{"):
+                assert source.encode() not in response.content, (name, str(user), source)
+
+
+def test_no_template_has_a_one_line_comment_over_two_lines():
+    """Django's {# #} ends at the line's end: over two lines it is printed as text."""
+    templates = [*(settings.BASE_DIR / "templates").rglob("*.html")]
+    templates += [*settings.BASE_DIR.glob("*/templates/**/*.html")]
+    assert templates
+    for path in templates:
+        text = path.read_text()
+        for match in re.finditer(r"\{#(?:(?!#\}).)*$", text, re.MULTILINE):
+            line = text.count("\n", 0, match.start()) + 1
+            raise AssertionError(f"{path.name}:{line}: a {{# #}} comment over two lines")
 
 
 # Roles

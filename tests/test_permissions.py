@@ -2,10 +2,12 @@
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from assessments import permissions
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
@@ -53,3 +55,18 @@ def test_a_new_clinician_is_in_the_lists_filter_at_once(clinician_client, django
     assert ">dr-new<" not in clinician_client.get(url).content.decode()
     make_user(django_user_model, "dr-new", "Clinicians")
     assert ">dr-new<" in clinician_client.get(url).content.decode()
+
+
+def test_permissions_loaded_before_a_revocation_commits_are_not_kept(
+    clinician, django_capture_on_commit_callbacks
+):
+    """Another worker that loads the permissions while the change is not yet committed
+    (so still sees the old grants) caches them under the generation of the moment; the
+    commit starts another one."""
+    with django_capture_on_commit_callbacks(execute=True):
+        clinician.groups.clear()
+        # Another worker, reading the database as it was before the change.
+        stale = {"assessments.add_assessment"}
+        cache.set(permissions._key(f"user-{clinician.pk}"), stale, permissions.PERMISSIONS_SECONDS)
+        assert fresh(clinician).has_perm("assessments.add_assessment")
+    assert not fresh(clinician).has_perm("assessments.add_assessment")
