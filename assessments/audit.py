@@ -217,24 +217,30 @@ def seal_history_row(sender, instance, history_instance, **kwargs):
         user=history_instance.history_user,
         obj=history_instance,
         patient=instance if isinstance(instance, Patient) else instance.patient,
-        detail={"action": history_instance.action, "digest": row_digest(row)},
+        detail={
+            "action": history_instance.action,
+            "digest": row_digest(row),
+            "record": instance.pk,
+        },
     )
 
 
 def _check_history(seals: dict) -> list[tuple[int | None, str, str]]:
-    """Every history row sealed and unchanged; every record equal to its newest version.
+    """Every history row sealed and unchanged; every record equal to its newest version;
+    every record that has a history, or a seal, still there.
 
-    seals: (history model name, history id) -> (event id, digest), from the chain.
+    seals: (history model name, history id) -> (event id, digest, record id), from the chain.
     Returns the problems as (event id or None, where, what).
     """
     problems = []
     for name, model in HISTORY_MODELS.items():
         history_model = model.history.model
         fields = [field.attname for field in model._meta.concrete_fields]
+        # Record id -> the digest of its newest version, None once the app deleted it.
         newest = {}
         for row in history_model.objects.order_by("history_id").values().iterator():
             key = (name, str(row["history_id"]))
-            event_id, digest = seals.pop(key, (None, None))
+            event_id, digest, _ = seals.pop(key, (None, None, None))
             if event_id is None:
                 problems.append(
                     (
@@ -253,10 +259,26 @@ def _check_history(seals: dict) -> list[tuple[int | None, str, str]]:
                     )
                 )
             # Only the digest of the newest version: the record's fields, as its row has them.
-            newest[row["id"]] = row_digest({field: row[field] for field in fields})
+            deleted = row["history_type"] == "-"
+            newest[row["id"]] = None if deleted else row_digest({f: row[f] for f in fields})
         label = model._meta.model_name
+        for (seal_name, history_id), (event_id, _, record_id) in list(seals.items()):
+            if seal_name == name:
+                del seals[(seal_name, history_id)]
+                problems.append(
+                    (
+                        event_id,
+                        _event(event_id),
+                        gettext("the %(record)s it seals is missing")
+                        % {"record": f"{name} {history_id}"},
+                    )
+                )
+                # Seals name their record since issue 21; the record outlives its history.
+                if record_id is not None:
+                    newest.setdefault(record_id, "")
         for row in model.objects.order_by("pk").values(*fields).iterator():
-            if row_digest(row) != newest.get(row["id"]):
+            digest = newest.pop(row["id"], "")
+            if row_digest(row) != digest:
                 problems.append(
                     (
                         None,
@@ -264,10 +286,13 @@ def _check_history(seals: dict) -> list[tuple[int | None, str, str]]:
                         gettext("it differs from its newest history row (changed behind the app)"),
                     )
                 )
-    for (name, history_id), (event_id, _) in seals.items():
-        if name in HISTORY_MODELS:
+        for record_id in sorted(pk for pk, digest in newest.items() if digest is not None):
             problems.append(
-                (event_id, f"event {event_id}", f"the {name} {history_id} it seals is missing")
+                (
+                    None,
+                    f"{label} {record_id}",
+                    gettext("it has a history but no row (deleted behind the app)"),
+                )
             )
     return problems
 
@@ -287,10 +312,12 @@ def _event(event_id) -> str:
     return gettext("event %(id)s") % {"id": event_id}
 
 
-def first_broken_link(checkpoints: dict[int, str] | None = None) -> tuple[str, str] | None:
-    """Walk the chain and the clinical history; return (where, what is wrong) at the first
-    break: in the chain's order, then history rows no event seals, then records."""
+def broken_links(checkpoints: dict[int, str] | None = None) -> list[tuple[str, str]]:
+    """Walk the chain and the clinical history; return every break as (where, what is
+    wrong): in the chain's order, then history rows no event seals, then records. A break
+    hides nothing after it: the walk goes on from the event that follows it."""
     checkpoints = dict(checkpoints or {})
+    broken = []
     expected_prev = AuditEvent.GENESIS
     seals = {}
     # Events before the first chain_keyed event (migration 0009) were written unkeyed;
@@ -301,37 +328,57 @@ def first_broken_link(checkpoints: dict[int, str] | None = None) -> tuple[str, s
     if keyed_from is not None and not hmac.compare_digest(
         keyed_from.compute_hash(), keyed_from.hash
     ):
-        return _event(keyed_from.id), gettext("it was changed after it was written, or forged")
+        broken.append(
+            (_event(keyed_from.id), gettext("it was changed after it was written, or forged"))
+        )
     for event in AuditEvent.objects.order_by("id").iterator():
         where = _event(event.id)
         if event.prev_hash != expected_prev:
-            return where, gettext(
-                "it does not follow the event before it (one was removed or inserted)"
+            broken.append(
+                (
+                    where,
+                    gettext("it does not follow the event before it (one was removed or inserted)"),
+                )
             )
         legacy = keyed_from is not None and event.id < keyed_from.id
         expected = event.compute_legacy_hash() if legacy else event.compute_hash()
         if not hmac.compare_digest(expected, event.hash):
-            return where, gettext("it was changed after it was written, or forged")
-        if event.id in checkpoints and checkpoints.pop(event.id) != event.hash:
-            return where, gettext("it is not the event its checkpoint recorded")
+            if event != keyed_from:  # reported above
+                broken.append((where, gettext("it was changed after it was written, or forged")))
+        elif event.id in checkpoints and checkpoints[event.id] != event.hash:
+            broken.append((where, gettext("it is not the event its checkpoint recorded")))
+        checkpoints.pop(event.id, None)
         if event.action == AuditEvent.Action.RECORD_CHANGED:
             key = (event.object_type, event.object_id)
             if key in seals:
-                return where, gettext("it seals %(record)s a second time") % {
-                    "record": f"{event.object_type} {event.object_id}"
-                }
-            seals[key] = (event.id, event.detail.get("digest"))
+                broken.append(
+                    (
+                        where,
+                        gettext("it seals %(record)s a second time")
+                        % {"record": f"{event.object_type} {event.object_id}"},
+                    )
+                )
+            else:
+                detail = event.detail if isinstance(event.detail, dict) else {}
+                seals[key] = (event.id, detail.get("digest"), detail.get("record"))
         expected_prev = event.hash
     if checkpoints:
         missing = min(checkpoints)
-        return _event(missing), gettext(
-            "it is in a checkpoint but no longer in the chain (cut short)"
+        broken.append(
+            (
+                _event(missing),
+                gettext("it is in a checkpoint but no longer in the chain (cut short)"),
+            )
         )
-    problems = _check_history(seals)
-    if problems:
-        _, where, what = min(problems, key=lambda p: (p[0] is None, p[0] or 0))
-        return where, what
-    return None
+    problems = sorted(_check_history(seals), key=lambda p: (p[0] is None, p[0] or 0))
+    broken.extend((where, what) for _, where, what in problems)
+    return broken
+
+
+def first_broken_link(checkpoints: dict[int, str] | None = None) -> tuple[str, str] | None:
+    """The first of broken_links, or None when the chain and the record are intact."""
+    broken = broken_links(checkpoints)
+    return broken[0] if broken else None
 
 
 # A spreadsheet may read a cell starting with one of these as a formula, or split
