@@ -22,6 +22,7 @@ from assessments.audit import (
 )
 from assessments.forms import EVENT_FORMS
 from assessments.models import Assessment, AuditEvent
+from tace_site import proxy
 from tests.conftest import record
 
 pytestmark = pytest.mark.django_db
@@ -339,3 +340,45 @@ def test_every_broken_link_is_reported_not_only_the_first(chain):
         "history row (changed behind the app).",
         "3 broken links.",
     ]
+
+
+# Addresses: hashed in the one form the database gives back.
+
+
+@pytest.mark.parametrize(
+    ("remote", "stored"),
+    [
+        ("::ffff:198.51.100.7", "198.51.100.7"),  # IPv4 through a dual-stack socket
+        ("::198.51.100.7", "::c633:6407"),  # PostgreSQL's inet prints it as written
+        ("2001:DB8:0:0:0:0:0:1", "2001:db8::1"),
+        ("fe80::1%eth0", "fe80::1"),
+    ],
+)
+def test_an_address_in_any_text_form_keeps_the_chain_intact(
+    chain, client, clinician, remote, stored
+):
+    assessment, checkpoints = chain
+    client.force_login(clinician)
+    client.get(assessment.get_absolute_url(), REMOTE_ADDR=remote)
+    viewed = AuditEvent.objects.filter(action="view_assessment").order_by("-id").first()
+    # PostgreSQL prints an IPv4-compatible address its own way ("::198.51.100.7").
+    assert proxy.canonical(viewed.client_ip) == stored
+    if remote != "::198.51.100.7" or connection.vendor == "sqlite":
+        assert viewed.client_ip == stored
+    assert verify(checkpoints) == (
+        0,
+        f"The audit chain is intact ({AuditEvent.objects.count()} events, 1 checkpoints in it).\n",
+    )
+
+
+def test_an_event_written_before_addresses_were_canonical_still_verifies(chain):
+    """Before, the hash covered str() of Python's address ("::ffff:c633:6407"), and the
+    database kept another form; such events are not tampering."""
+    _, checkpoints = chain
+    event = log_event(action="logout", username="dr-lee")
+    written = event.compute_hash(client_ip="::ffff:c633:6407")
+    behind_the_app(
+        "UPDATE assessments_auditevent SET client_ip = %s, hash = %s WHERE id = %s",
+        ["::ffff:198.51.100.7", written, event.id],
+    )
+    assert verify(checkpoints)[0] == 0
