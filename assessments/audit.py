@@ -65,13 +65,21 @@ _POSTGRES_TRIGGERS = [
         "FOR EACH ROW EXECUTE FUNCTION refuse_record_delete()"
         for table in NEVER_DELETED_TABLES
     ),
+    # TRUNCATE fires no row trigger: a statement trigger of its own (SQLite has none).
+    """CREATE OR REPLACE FUNCTION refuse_truncate() RETURNS trigger AS $$
+    BEGIN RAISE EXCEPTION '% is never truncated', TG_TABLE_NAME; END; $$ LANGUAGE plpgsql""",
+    *(
+        f"CREATE OR REPLACE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION refuse_truncate()"
+        for table in APPEND_ONLY_TABLES + NEVER_DELETED_TABLES
+    ),
 ]
 
 
 def install_append_only_triggers(connection) -> None:
-    """Refuse UPDATE and DELETE on the audit tables and DELETE on the records, below
-    the application. After migrations too: SQLite drops a table's triggers when a
-    schema change rebuilds it."""
+    """Refuse UPDATE, DELETE and TRUNCATE on the audit tables and DELETE and TRUNCATE
+    on the records, below the application. After migrations too: SQLite drops a table's
+    triggers when a schema change rebuilds it."""
     statements = {"sqlite": _SQLITE_TRIGGERS, "postgresql": _POSTGRES_TRIGGERS}
     with connection.cursor() as cursor:
         for statement in statements.get(connection.vendor, []):
@@ -92,6 +100,9 @@ def drop_append_only_triggers(connection) -> None:
                 cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
             elif connection.vendor == "postgresql":
                 cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete ON {table}")
+        if connection.vendor == "postgresql":
+            for table in APPEND_ONLY_TABLES + NEVER_DELETED_TABLES:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
 
 
 def client_ip(request) -> str | None:

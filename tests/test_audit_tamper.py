@@ -382,3 +382,28 @@ def test_an_event_written_before_addresses_were_canonical_still_verifies(chain):
         ["::ffff:198.51.100.7", written, event.id],
     )
     assert verify(checkpoints)[0] == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no TRUNCATE")
+@pytest.mark.parametrize(
+    "table",
+    [
+        "assessments_auditevent",
+        HISTORY,
+        "assessments_historicalpatient",
+        "assessments_historicalfollowupevent",
+        "assessments_assessment",
+        "assessments_patient",
+        "assessments_followupevent",
+    ],
+)
+def test_truncate_is_refused(chain, table):
+    count = AuditEvent.objects.count()
+    with connection.cursor() as cursor:  # the test's own pending foreign key checks
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    # CASCADE: the tables referring to it too, each refusing (whichever fires first).
+    with pytest.raises(DatabaseError, match=r"assessments_\w+ is never truncated"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {table} CASCADE")
+    assert AuditEvent.objects.count() == count
+    assert Assessment.objects.count() == 1
