@@ -7,6 +7,7 @@ import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -450,6 +451,21 @@ def on_locked_out(sender, request, username, ip_address, **kwargs):
     )
 
 
+def on_access_record_deleted(sender, instance, **kwargs):
+    """A lockout or access log deleted (the admin, axes_reset, a reset on login): gone
+    from its table, kept in the chain."""
+    detail = {
+        "target": sender._meta.model_name,
+        "username": str(instance.username or "")[:150],
+        "client_ip": instance.ip_address,
+        "attempt_time": instance.attempt_time.astimezone(UTC).isoformat(),
+    }
+    for field in ("failures_since_start", "locked_out"):
+        if hasattr(instance, field):
+            detail[field] = getattr(instance, field)
+    log_event(action=AuditEvent.Action.ACCESS_DELETED, request=_acting_request(), detail=detail)
+
+
 def _acting_request():
     return getattr(HistoricalRecords.context, "request", None)
 
@@ -518,6 +534,8 @@ def connect_signals() -> None:
     user_logged_out.connect(on_logout, dispatch_uid="audit_logout")
     user_login_failed.connect(on_login_failed, dispatch_uid="audit_login_failed")
     user_locked_out.connect(on_locked_out, dispatch_uid="audit_locked_out")
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        post_delete.connect(on_access_record_deleted, sender=model, dispatch_uid=f"audit_{model}")
     for model in (User, Group):
         pre_save.connect(remember_account_name, sender=model, dispatch_uid=f"audit_pre_{model}")
         post_save.connect(on_account_saved, sender=model, dispatch_uid=f"audit_save_{model}")

@@ -677,6 +677,9 @@ class AuditEvent(models.Model):
         FHIR_READ = "fhir_read", _("FHIR: read a RiskAssessment")
         VIEW_OUTCOMES = "view_outcomes", _("Viewed the outcomes page")
         VIEW_EVENT = "view_event", _("Viewed a follow-up event")
+        ACCESS_DELETED = "access_deleted", _("Lockout or access log deleted")
+        # A user, group, permission, API token or EHR client as it now is (audit.SEALED).
+        ACCOUNT_SEALED = "account_sealed", _("Account, token or EHR client sealed")
 
     GENESIS = "0" * 64
 
