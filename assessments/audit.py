@@ -331,10 +331,13 @@ def broken_links(checkpoints: dict[int, str] | None = None) -> list[tuple[str, s
     """Walk the chain and the clinical history; return every break as (where, what is
     wrong): in the chain's order, then history rows no event seals, then records. A break
     hides nothing after it: the walk goes on from the event that follows it."""
+    from . import seals as seals_module  # it writes through this module
+
     checkpoints = dict(checkpoints or {})
     broken = []
     expected_prev = AuditEvent.GENESIS
     seals = {}
+    accounts = {}  # the accounts' newest seals: (model, key) -> (event id, digest)
     # Events before the first chain_keyed event (migration 0009) were written unkeyed;
     # that event is keyed and follows them, so none of them can change unseen.
     keyed_from = (
@@ -363,6 +366,8 @@ def broken_links(checkpoints: dict[int, str] | None = None) -> list[tuple[str, s
         elif event.id in checkpoints and checkpoints[event.id] != event.hash:
             broken.append((where, gettext("it is not the event its checkpoint recorded")))
         checkpoints.pop(event.id, None)
+        if event.action == AuditEvent.Action.ACCOUNT_SEALED:
+            seals_module.note(accounts, event)
         if event.action == AuditEvent.Action.RECORD_CHANGED:
             key = (event.object_type, event.object_id)
             if key in seals:
@@ -385,7 +390,8 @@ def broken_links(checkpoints: dict[int, str] | None = None) -> list[tuple[str, s
                 gettext("it is in a checkpoint but no longer in the chain (cut short)"),
             )
         )
-    problems = sorted(_check_history(seals), key=lambda p: (p[0] is None, p[0] or 0))
+    problems = _check_history(seals) + seals_module.check(accounts)
+    problems.sort(key=lambda p: (p[0] is None, p[0] or 0))
     broken.extend((where, what) for _, where, what in problems)
     return broken
 
