@@ -8,10 +8,13 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
+from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.urls import reverse
 
 from api.models import ApiToken
+from assessments.audit import drop_append_only_triggers, install_append_only_triggers
 from assessments.models import AuditEvent
 from assessments.seals import _hashed
 from ehr.models import CdsClient
@@ -193,17 +196,62 @@ def test_no_secret_is_in_the_chain(accounts):
     assert token.digest not in chain and token.token_key not in chain
 
 
-def test_migrate_seals_rows_written_without_signals(accounts):
+def migrate_applying(migration: str | None):
+    """The end of a migrate, as after applying this migration (None: nothing to apply)."""
+    loader = MigrationLoader(connection)
+    plan = [(loader.graph.nodes[("assessments", migration)], False)] if migration else []
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default", plan=plan)
+
+
+def test_migrations_that_write_groups_are_sealed_at_the_end_of_migrate(accounts):
     """Migrations write groups and permissions with historical models, which send no
-    signal the seals hear: migrate's end seals them, in one event per model."""
+    signal the seals hear: the end of a migrate that applied them seals them."""
     group = Group.objects.create(name="Made by a migration")
     raw(
         "INSERT INTO auth_group_permissions (group_id, permission_id) VALUES (%s, %s)",
         [group.pk, Permission.objects.get(codename="sign_assessment").pk],
     )
     assert verify()[0] == 1
-    call_command("migrate", verbosity=0)
+    migrate_applying("0016_followup_roles")
     assert verify()[0] == 0
     sealed = AuditEvent.objects.filter(action="account_sealed").order_by("-id").first()
     assert sealed.detail["model"] == "auth.group" and sealed.detail["change"] == "migrate"
     assert list(sealed.detail["rows"]) == [str(group.pk)]
+
+
+def test_a_migrate_never_blesses_what_was_written_behind_the_app(accounts):
+    """Each service start runs migrate: with nothing to apply it seals nothing, and
+    even after migrations it seals no user, token or EHR client."""
+    user = accounts["clinician"]
+    raw("UPDATE auth_user SET is_superuser = %s WHERE id = %s", [True, user.pk])
+    reviewers = Group.objects.get(name="Reviewers")
+    raw(
+        "INSERT INTO auth_group_permissions (group_id, permission_id) VALUES (%s, %s)",
+        [reviewers.pk, Permission.objects.get(codename="sign_assessment").pk],
+    )
+    migrate_applying(None)
+    out = verify()[1]
+    assert f"broken at user {user.pk}: it differs" in out
+    assert f"broken at group {reviewers.pk}: it differs" in out
+    migrate_applying("0016_followup_roles")
+    assert f"broken at user {user.pk}: it differs" in verify()[1]
+
+
+def test_the_first_run_seals_what_is_there(accounts):
+    """On a database upgraded to the seals, the first migrate seals every model's rows."""
+    behind = AuditEvent.objects.filter(action="account_sealed")
+    drop_append_only_triggers(connection)
+    try:
+        AuditEvent.objects.all().delete()  # a chain from before the seals: none in it
+    finally:
+        install_append_only_triggers(connection)
+    assert not behind.exists()
+    migrate_applying(None)
+    assert {event.detail["model"] for event in behind} == {
+        "auth.user",
+        "auth.group",
+        "auth.permission",
+        "api.apitoken",
+        "ehr.cdsclient",
+    }
+    assert verify()[0] == 0
