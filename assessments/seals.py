@@ -74,8 +74,9 @@ def _links(field, pks) -> dict:
     return {pk: sorted(targets) for pk, targets in links.items()}
 
 
-def states(model, pks=None) -> dict[str, str]:
-    """Key -> digest of each row (of those pks) as the database holds it."""
+def states(model, pks=None, *, new: bool = False) -> dict[str, str]:
+    """Key -> digest of each row (of those pks) as the database holds it; new rows
+    have no many-to-many links yet, and are read without looking for them."""
     spec = SEALED[model._meta.label_lower]
     fields = [
         field.attname
@@ -85,7 +86,7 @@ def states(model, pks=None) -> dict[str, str]:
     rows = model._base_manager.values(*fields)
     if pks is not None:
         rows = rows.filter(pk__in=pks)
-    links = {field.name: _links(field, pks) for field in model._meta.many_to_many}
+    links = {field.name: {} if new else _links(field, pks) for field in model._meta.many_to_many}
     digests = {}
     pk_name = model._meta.pk.attname
     for row in rows.order_by("pk").iterator():
@@ -97,13 +98,13 @@ def states(model, pks=None) -> dict[str, str]:
     return digests
 
 
-def seal(model, pks, *, change: str) -> None:
+def seal(model, pks, *, change: str, new: bool = False) -> None:
     """One event sealing these rows as they now are (None: no longer there)."""
     pks = list(pks)
     if not pks:
         return
     spec = SEALED[model._meta.label_lower]
-    now = states(model, pks)
+    now = states(model, pks, new=new)
     keys = [_key(model, spec, pk) for pk in pks]
     log_event(
         action=AuditEvent.Action.ACCOUNT_SEALED,
@@ -187,7 +188,7 @@ def on_saved(sender, instance, created, update_fields=None, raw=False, **kwargs)
     spec = SEALED[sender._meta.label_lower]
     if update_fields is not None and set(update_fields) <= set(spec.unsealed):
         return
-    seal(sender, [instance.pk], change="created" if created else "changed")
+    seal(sender, [instance.pk], change="created" if created else "changed", new=created)
 
 
 def remember_links(sender, instance, **kwargs):
