@@ -288,7 +288,7 @@ def _check_history(seals: dict) -> list[tuple[int | None, str, str]]:
                         % {"record": f"{name} {history_id}"},
                     )
                 )
-                # Seals name their record since issue 21; the record outlives its history.
+                # Newer seals name their record: it must outlive its missing history.
                 if record_id is not None:
                     newest.setdefault(record_id, "")
         for row in model.objects.order_by("pk").values(*fields).iterator():

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.conf import settings
+from django.db import connections
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save, pre_delete
 from django.utils.translation import gettext
 
@@ -140,7 +141,7 @@ def check(newest: dict) -> list[tuple[int | None, str, str]]:
             else:
                 continue
             problems.append((None, f"{name} {key}", what))
-        for (sealed_label, key), (_, digest) in sorted(newest.items()):
+        for (sealed_label, key), (_, digest) in sorted(newest.items(), key=str):
             if sealed_label == label and digest is not None:
                 problems.append(
                     (
@@ -153,10 +154,10 @@ def check(newest: dict) -> list[tuple[int | None, str, str]]:
 
 
 def seal_what_differs(*, change: str, after_migrations: bool = False) -> None:
-    """Seal the rows that differ from their newest seal, in one event per model: every
-    model none of whose rows was ever sealed (the first run, on an upgraded database),
-    and after migrations were applied the models that migrations write. Any other row written
-    behind the app stays for verify_audit to report: a migrate never blesses it."""
+    """Seal the rows that differ from their newest seal, in one event per model: each
+    model none of whose rows was ever sealed (the first run, on an upgraded database)
+    and, after migrations were applied, the models that migrations write. Any other
+    row written behind the app stays for verify_audit to report."""
     newest = {}
     sealed = AuditEvent.objects.filter(action=AuditEvent.Action.ACCOUNT_SEALED)
     for event in sealed.order_by("id").iterator():
@@ -184,7 +185,7 @@ def seal_what_differs(*, change: str, after_migrations: bool = False) -> None:
 # Signal handlers.
 
 
-def on_saved(sender, instance, created, update_fields=None, raw=False, **kwargs):
+def on_saved(sender, instance, created, update_fields=None, **kwargs):
     spec = SEALED[sender._meta.label_lower]
     if update_fields is not None and set(update_fields) <= set(spec.unsealed):
         return
@@ -238,12 +239,15 @@ def _field_of(through):
     raise LookupError(through)
 
 
-def seal_after_migrate(sender, plan=None, **kwargs):
+def seal_after_migrate(sender, plan=None, using="default", **kwargs):
     # Once, after the last app's post_migrate: every app's permissions exist by then.
     # A migrate that applies nothing (each service start) seals only a first run;
     # a flush (plan None) has emptied the chain and the accounts.
     last = [config for config in apps.get_app_configs() if config.models_module is not None][-1]
-    if sender is last:
+    if sender is not last:
+        return
+    tables = set(connections[using].introspection.table_names())
+    if all(model._meta.db_table in tables for model in [AuditEvent, *sealed_models().values()]):
         seal_what_differs(change="migrate", after_migrations=plan is None or bool(plan))
 
 
