@@ -7,6 +7,7 @@ import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -65,13 +66,21 @@ _POSTGRES_TRIGGERS = [
         "FOR EACH ROW EXECUTE FUNCTION refuse_record_delete()"
         for table in NEVER_DELETED_TABLES
     ),
+    # TRUNCATE fires no row trigger: a statement trigger of its own (SQLite has none).
+    """CREATE OR REPLACE FUNCTION refuse_truncate() RETURNS trigger AS $$
+    BEGIN RAISE EXCEPTION '% is never truncated', TG_TABLE_NAME; END; $$ LANGUAGE plpgsql""",
+    *(
+        f"CREATE OR REPLACE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION refuse_truncate()"
+        for table in APPEND_ONLY_TABLES + NEVER_DELETED_TABLES
+    ),
 ]
 
 
 def install_append_only_triggers(connection) -> None:
-    """Refuse UPDATE and DELETE on the audit tables and DELETE on the records, below
-    the application. After migrations too: SQLite drops a table's triggers when a
-    schema change rebuilds it."""
+    """Refuse UPDATE, DELETE and TRUNCATE on the audit tables and DELETE and TRUNCATE
+    on the records, below the application. After migrations too: SQLite drops a table's
+    triggers when a schema change rebuilds it."""
     statements = {"sqlite": _SQLITE_TRIGGERS, "postgresql": _POSTGRES_TRIGGERS}
     with connection.cursor() as cursor:
         for statement in statements.get(connection.vendor, []):
@@ -92,10 +101,14 @@ def drop_append_only_triggers(connection) -> None:
                 cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
             elif connection.vendor == "postgresql":
                 cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete ON {table}")
+        if connection.vendor == "postgresql":
+            for table in APPEND_ONLY_TABLES + NEVER_DELETED_TABLES:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
 
 
 def client_ip(request) -> str | None:
-    """The client's address as the login throttle sees it (behind the proxy too)."""
+    """The client's address as the login throttle sees it (behind the proxy too), in
+    its one canonical form."""
     return proxy.client_ip(request) if request is not None else None
 
 
@@ -138,6 +151,8 @@ def log_event(
         client_ip=client_ip(request),
         detail=detail or {},
     )
+    if isinstance(event.detail.get("client_ip"), str):
+        event.detail = {**event.detail, "client_ip": proxy.canonical(event.detail["client_ip"])}
     with transaction.atomic():
         _wait_for_the_chain_head(transaction.get_connection())
         last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
@@ -217,24 +232,30 @@ def seal_history_row(sender, instance, history_instance, **kwargs):
         user=history_instance.history_user,
         obj=history_instance,
         patient=instance if isinstance(instance, Patient) else instance.patient,
-        detail={"action": history_instance.action, "digest": row_digest(row)},
+        detail={
+            "action": history_instance.action,
+            "digest": row_digest(row),
+            "record": instance.pk,
+        },
     )
 
 
 def _check_history(seals: dict) -> list[tuple[int | None, str, str]]:
-    """Every history row sealed and unchanged; every record equal to its newest version.
+    """Every history row sealed and unchanged; every record equal to its newest version;
+    every record that has a history, or a seal, still there.
 
-    seals: (history model name, history id) -> (event id, digest), from the chain.
+    seals: (history model name, history id) -> (event id, digest, record id), from the chain.
     Returns the problems as (event id or None, where, what).
     """
     problems = []
     for name, model in HISTORY_MODELS.items():
         history_model = model.history.model
         fields = [field.attname for field in model._meta.concrete_fields]
+        # Record id -> the digest of its newest version, None once the app deleted it.
         newest = {}
         for row in history_model.objects.order_by("history_id").values().iterator():
             key = (name, str(row["history_id"]))
-            event_id, digest = seals.pop(key, (None, None))
+            event_id, digest, _ = seals.pop(key, (None, None, None))
             if event_id is None:
                 problems.append(
                     (
@@ -253,10 +274,26 @@ def _check_history(seals: dict) -> list[tuple[int | None, str, str]]:
                     )
                 )
             # Only the digest of the newest version: the record's fields, as its row has them.
-            newest[row["id"]] = row_digest({field: row[field] for field in fields})
+            deleted = row["history_type"] == "-"
+            newest[row["id"]] = None if deleted else row_digest({f: row[f] for f in fields})
         label = model._meta.model_name
+        for (seal_name, history_id), (event_id, _, record_id) in list(seals.items()):
+            if seal_name == name:
+                del seals[(seal_name, history_id)]
+                problems.append(
+                    (
+                        event_id,
+                        _event(event_id),
+                        gettext("the %(record)s it seals is missing")
+                        % {"record": f"{name} {history_id}"},
+                    )
+                )
+                # Newer seals name their record: it must outlive its missing history.
+                if record_id is not None:
+                    newest.setdefault(record_id, "")
         for row in model.objects.order_by("pk").values(*fields).iterator():
-            if row_digest(row) != newest.get(row["id"]):
+            digest = newest.pop(row["id"], "")
+            if row_digest(row) != digest:
                 problems.append(
                     (
                         None,
@@ -264,10 +301,13 @@ def _check_history(seals: dict) -> list[tuple[int | None, str, str]]:
                         gettext("it differs from its newest history row (changed behind the app)"),
                     )
                 )
-    for (name, history_id), (event_id, _) in seals.items():
-        if name in HISTORY_MODELS:
+        for record_id in sorted(pk for pk, digest in newest.items() if digest is not None):
             problems.append(
-                (event_id, f"event {event_id}", f"the {name} {history_id} it seals is missing")
+                (
+                    None,
+                    f"{label} {record_id}",
+                    gettext("it has a history but no row (deleted behind the app)"),
+                )
             )
     return problems
 
@@ -287,12 +327,17 @@ def _event(event_id) -> str:
     return gettext("event %(id)s") % {"id": event_id}
 
 
-def first_broken_link(checkpoints: dict[int, str] | None = None) -> tuple[str, str] | None:
-    """Walk the chain and the clinical history; return (where, what is wrong) at the first
-    break: in the chain's order, then history rows no event seals, then records."""
+def broken_links(checkpoints: dict[int, str] | None = None) -> list[tuple[str, str]]:
+    """Walk the chain and the clinical history; return every break as (where, what is
+    wrong): in the chain's order, then history rows no event seals, then records. A break
+    hides nothing after it: the walk goes on from the event that follows it."""
+    from . import seals as seals_module  # it writes through this module
+
     checkpoints = dict(checkpoints or {})
+    broken = []
     expected_prev = AuditEvent.GENESIS
     seals = {}
+    accounts = {}  # the accounts' newest seals: (model, key) -> (event id, digest)
     # Events before the first chain_keyed event (migration 0009) were written unkeyed;
     # that event is keyed and follows them, so none of them can change unseen.
     keyed_from = (
@@ -301,37 +346,60 @@ def first_broken_link(checkpoints: dict[int, str] | None = None) -> tuple[str, s
     if keyed_from is not None and not hmac.compare_digest(
         keyed_from.compute_hash(), keyed_from.hash
     ):
-        return _event(keyed_from.id), gettext("it was changed after it was written, or forged")
+        broken.append(
+            (_event(keyed_from.id), gettext("it was changed after it was written, or forged"))
+        )
     for event in AuditEvent.objects.order_by("id").iterator():
         where = _event(event.id)
         if event.prev_hash != expected_prev:
-            return where, gettext(
-                "it does not follow the event before it (one was removed or inserted)"
+            broken.append(
+                (
+                    where,
+                    gettext("it does not follow the event before it (one was removed or inserted)"),
+                )
             )
         legacy = keyed_from is not None and event.id < keyed_from.id
-        expected = event.compute_legacy_hash() if legacy else event.compute_hash()
-        if not hmac.compare_digest(expected, event.hash):
-            return where, gettext("it was changed after it was written, or forged")
-        if event.id in checkpoints and checkpoints.pop(event.id) != event.hash:
-            return where, gettext("it is not the event its checkpoint recorded")
+        hashes = event.hashes_it_may_have(legacy=legacy)
+        if not any(hmac.compare_digest(expected, event.hash) for expected in hashes):
+            if event != keyed_from:  # reported above
+                broken.append((where, gettext("it was changed after it was written, or forged")))
+        elif event.id in checkpoints and checkpoints[event.id] != event.hash:
+            broken.append((where, gettext("it is not the event its checkpoint recorded")))
+        checkpoints.pop(event.id, None)
+        if event.action == AuditEvent.Action.ACCOUNT_SEALED:
+            seals_module.note(accounts, event)
         if event.action == AuditEvent.Action.RECORD_CHANGED:
             key = (event.object_type, event.object_id)
             if key in seals:
-                return where, gettext("it seals %(record)s a second time") % {
-                    "record": f"{event.object_type} {event.object_id}"
-                }
-            seals[key] = (event.id, event.detail.get("digest"))
+                broken.append(
+                    (
+                        where,
+                        gettext("it seals %(record)s a second time")
+                        % {"record": f"{event.object_type} {event.object_id}"},
+                    )
+                )
+            else:
+                detail = event.detail if isinstance(event.detail, dict) else {}
+                seals[key] = (event.id, detail.get("digest"), detail.get("record"))
         expected_prev = event.hash
     if checkpoints:
         missing = min(checkpoints)
-        return _event(missing), gettext(
-            "it is in a checkpoint but no longer in the chain (cut short)"
+        broken.append(
+            (
+                _event(missing),
+                gettext("it is in a checkpoint but no longer in the chain (cut short)"),
+            )
         )
-    problems = _check_history(seals)
-    if problems:
-        _, where, what = min(problems, key=lambda p: (p[0] is None, p[0] or 0))
-        return where, what
-    return None
+    problems = _check_history(seals) + seals_module.check(accounts)
+    problems.sort(key=lambda p: (p[0] is None, p[0] or 0))
+    broken.extend((where, what) for _, where, what in problems)
+    return broken
+
+
+def first_broken_link(checkpoints: dict[int, str] | None = None) -> tuple[str, str] | None:
+    """The first of broken_links, or None when the chain and the record are intact."""
+    broken = broken_links(checkpoints)
+    return broken[0] if broken else None
 
 
 # A spreadsheet may read a cell starting with one of these as a formula, or split
@@ -387,6 +455,21 @@ def on_locked_out(sender, request, username, ip_address, **kwargs):
         username=str(username or "")[:150],
         detail={"client_ip": ip_address},
     )
+
+
+def on_access_record_deleted(sender, instance, **kwargs):
+    """A lockout or access log deleted (the admin, axes_reset, a reset on login): gone
+    from its table, kept in the chain."""
+    detail = {
+        "target": sender._meta.model_name,
+        "username": str(instance.username or "")[:150],
+        "client_ip": instance.ip_address,
+        "attempt_time": instance.attempt_time.astimezone(UTC).isoformat(),
+    }
+    for field in ("failures_since_start", "locked_out"):
+        if hasattr(instance, field):
+            detail[field] = getattr(instance, field)
+    log_event(action=AuditEvent.Action.ACCESS_DELETED, request=_acting_request(), detail=detail)
 
 
 def _acting_request():
@@ -457,6 +540,8 @@ def connect_signals() -> None:
     user_logged_out.connect(on_logout, dispatch_uid="audit_logout")
     user_login_failed.connect(on_login_failed, dispatch_uid="audit_login_failed")
     user_locked_out.connect(on_locked_out, dispatch_uid="audit_locked_out")
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        post_delete.connect(on_access_record_deleted, sender=model, dispatch_uid=f"audit_{model}")
     for model in (User, Group):
         pre_save.connect(remember_account_name, sender=model, dispatch_uid=f"audit_pre_{model}")
         post_save.connect(on_account_saved, sender=model, dispatch_uid=f"audit_save_{model}")

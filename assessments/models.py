@@ -1,5 +1,6 @@
 import hashlib
 import hmac
+import ipaddress
 import json
 from datetime import UTC
 
@@ -12,6 +13,8 @@ from django.urls import reverse
 from django.utils.translation import gettext, gettext_lazy, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from tace_site import proxy
 
 from . import rules
 
@@ -679,6 +682,9 @@ class AuditEvent(models.Model):
         SMART_REFUSED = "smart_refused", _("SMART: refused a launch")
         SMART_TOKEN = "smart_token", _("SMART: used the EHR's access token")
         SMART_CLIENT = "smart_client", _("SMART: launch client or user mapping changed")
+        ACCESS_DELETED = "access_deleted", _("Lockout or access log deleted")
+        # A user, group, permission, API token or EHR client as it now is (audit.SEALED).
+        ACCOUNT_SEALED = "account_sealed", _("Account, token or EHR client sealed")
 
     GENESIS = "0" * 64
 
@@ -717,7 +723,9 @@ class AuditEvent(models.Model):
     def __str__(self):
         return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.username} {self.action}"
 
-    def _payload(self) -> bytes:
+    def _payload(self, client_ip: str | None = None) -> bytes:
+        # The address in its canonical form, whichever form the database gives back.
+        address = proxy.canonical(self.client_ip) if client_ip is None else client_ip
         return json.dumps(
             [
                 self.prev_hash,
@@ -728,19 +736,29 @@ class AuditEvent(models.Model):
                 self.object_type,
                 self.object_id,
                 self.patient_id,
-                self.client_ip,
+                address,
                 self.detail,
             ],
             sort_keys=True,
             separators=(",", ":"),
         ).encode()
 
-    def compute_hash(self) -> str:
+    def compute_hash(self, client_ip: str | None = None) -> str:
         # Keyed: without DJANGO_AUDIT_KEY, which is never in the database, nobody
         # can compute a hash that verifies, so nobody can forge or rechain events.
-        return hmac.new(settings.AUDIT_KEY.encode(), self._payload(), hashlib.sha256).hexdigest()
+        payload = self._payload(client_ip)
+        return hmac.new(settings.AUDIT_KEY.encode(), payload, hashlib.sha256).hexdigest()
 
-    def compute_legacy_hash(self) -> str:
+    def compute_legacy_hash(self, client_ip: str | None = None) -> str:
         """The unkeyed SHA-256 of the events written before the chain was keyed; the
         chain_keyed event (migration 0009) that follows them is keyed, and anchors them."""
-        return hashlib.sha256(self._payload()).hexdigest()
+        return hashlib.sha256(self._payload(client_ip)).hexdigest()
+
+    def hashes_it_may_have(self, *, legacy: bool) -> list[str]:
+        """Its hash over the canonical address and, for an IPv6 address, over the form
+        the app wrote before addresses were made canonical (str() of Python's address)."""
+        compute = self.compute_legacy_hash if legacy else self.compute_hash
+        hashes = [compute()]
+        if self.client_ip and ":" in self.client_ip:
+            hashes.append(compute(str(ipaddress.ip_address(self.client_ip))))
+        return hashes

@@ -17,9 +17,21 @@ def _is_proxy(address) -> bool:
 
 def _address(text: str | None):
     try:
-        return ipaddress.ip_address((text or "").strip())
+        address = ipaddress.ip_address((text or "").strip())
     except ValueError:
         return None
+    if getattr(address, "scope_id", None):  # a link-local zone names our interface
+        address = ipaddress.IPv6Address(address.packed)
+    # An IPv4 client seen through a dual-stack socket or proxy is that IPv4 address.
+    return getattr(address, "ipv4_mapped", None) or address
+
+
+def canonical(text: str | None) -> str | None:
+    """One text form per address (IPv4-mapped as IPv4, IPv6 compressed): what is
+    hashed into the audit chain must be what the database gives back, and PostgreSQL's
+    inet and Django's field each rewrite another form of the same address."""
+    address = _address(text)
+    return address.compressed if address is not None else None
 
 
 def client_ip(request) -> str | None:
@@ -29,7 +41,7 @@ def client_ip(request) -> str | None:
     a client talking to the app directly is not a proxy and its header is ignored."""
     peer = _address(request.META.get("REMOTE_ADDR"))
     if peer is None or not _is_proxy(peer):
-        return str(peer) if peer is not None else None
+        return peer.compressed if peer is not None else None
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
     address = peer
     for hop in reversed([hop for hop in forwarded if hop.strip()]):
@@ -38,4 +50,4 @@ def client_ip(request) -> str | None:
             return None
         if not _is_proxy(address):
             break
-    return str(address)
+    return address.compressed

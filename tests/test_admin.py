@@ -123,3 +123,56 @@ def test_a_patients_revert_page_refuses_post(superuser_client, clinician):
     patient.refresh_from_db()
     assert patient.mrn == "MRN-1"
     assert Patient.objects.get().history.count() == 1
+
+
+# django-axes' lockouts and access logs: deleting one in the admin is audited
+
+
+def _access(model, **fields):
+    return model.objects.create(
+        username="dr-lee",
+        ip_address="10.0.0.7",
+        user_agent="test",
+        http_accept="*/*",
+        path_info="/accounts/login/",
+        **fields,
+    )
+
+
+def test_deleting_a_lockout_in_the_admin_is_audited(admin_client_):
+    from axes.models import AccessAttempt
+
+    attempt = _access(AccessAttempt, get_data="", post_data="", failures_since_start=5)
+    url = reverse("admin:axes_accessattempt_delete", args=[attempt.pk])
+    assert admin_client_.post(url, {"post": "yes"}).status_code == 302
+    assert not AccessAttempt.objects.exists()
+    [event] = events(AuditEvent.Action.ACCESS_DELETED)
+    assert event.username == "root"
+    assert event.detail == {
+        "target": "accessattempt",
+        "username": "dr-lee",
+        "client_ip": "10.0.0.7",
+        "attempt_time": attempt.attempt_time.isoformat(),
+        "failures_since_start": 5,
+    }
+
+
+def test_deleting_access_logs_in_the_admin_is_audited(admin_client_):
+    from axes.models import AccessFailureLog, AccessLog
+
+    logs = [_access(AccessLog), _access(AccessLog)]
+    failure = _access(AccessFailureLog, locked_out=True)
+    for model, rows in ((AccessLog, logs), (AccessFailureLog, [failure])):
+        response = admin_client_.post(
+            reverse(f"admin:axes_{model._meta.model_name}_changelist"),
+            {"action": "delete_selected", "_selected_action": [r.pk for r in rows], "post": "yes"},
+        )
+        assert response.status_code == 302
+        assert not model.objects.filter(pk__in=[r.pk for r in rows]).exists()
+    deleted = events(AuditEvent.Action.ACCESS_DELETED)
+    assert [(e.username, e.detail["target"]) for e in deleted] == [
+        ("root", "accesslog"),
+        ("root", "accesslog"),
+        ("root", "accessfailurelog"),
+    ]
+    assert deleted[-1].detail["locked_out"] is True

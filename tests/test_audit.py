@@ -110,8 +110,13 @@ def test_audit_export_is_logged_and_escaped(reviewer_client, reviewer):
 def test_user_and_group_changes_are_audited(clinician, reviewer, reviewer_client):
     before = AuditEvent.objects.count()
     clinician.groups.add(Group.objects.get(name="Reviewers"))
-    event = AuditEvent.objects.order_by("-id").first()
-    assert AuditEvent.objects.count() == before + 1
+    seal, event = AuditEvent.objects.order_by("-id")[:2][::-1]
+    assert AuditEvent.objects.count() == before + 2  # the account's new seal, then the change
+    assert (seal.action, seal.detail["model"], seal.detail["change"]) == (
+        "account_sealed",
+        "auth.user",
+        "groups add",
+    )
     assert event.action == "user_changed"
     assert event.detail == {"target": "user dr-lee", "change": "groups add", "items": ["Reviewers"]}
     reviewer_client.force_login(reviewer)

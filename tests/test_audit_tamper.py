@@ -14,12 +14,15 @@ from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
+from assessments import services
 from assessments.audit import (
     drop_append_only_triggers,
     install_append_only_triggers,
     log_event,
 )
+from assessments.forms import EVENT_FORMS
 from assessments.models import Assessment, AuditEvent
+from tace_site import proxy
 from tests.conftest import record
 
 pytestmark = pytest.mark.django_db
@@ -230,6 +233,177 @@ def test_a_checkpoint_of_another_chain_is_refused(chain, tmp_path):
 
 
 def test_no_checkpoint_of_an_empty_chain():
-    assert not AuditEvent.objects.exists()
+    behind_the_app("DELETE FROM assessments_auditevent")  # migrate's seal of the permissions
     with pytest.raises(CommandError, match="empty"):
         call_command("audit_checkpoint", stdout=io.StringIO())
+
+
+# Records deleted below the app: with the triggers dropped, or on PostgreSQL with
+# session_replication_role = replica, which skips every trigger (and foreign key).
+
+
+def delete_behind_the_app(table, pk):
+    """DELETE one row below the app; returns a function that puts it back (the test
+    database's foreign keys are checked when the test ends)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {table} WHERE id = %s", [pk])
+        columns = [column[0] for column in cursor.description]
+        values = cursor.fetchone()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+            try:
+                cursor.execute(f"DELETE FROM {table} WHERE id = %s", [pk])
+            finally:
+                cursor.execute("SET session_replication_role = DEFAULT")
+    else:
+        behind_the_app(f"DELETE FROM {table} WHERE id = %s", [pk])
+
+    def put_back():
+        marks = ", ".join(["%s"] * len(values))
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", values)
+
+    return put_back
+
+
+@pytest.fixture
+def follow_up(chain, clinician):
+    assessment, _ = chain
+    form = EVENT_FORMS["no_recurrence"](
+        data={"date": timezone.localdate().isoformat()}, patient=assessment.patient
+    )
+    assert form.is_valid(), form.errors
+    return services.record_event(
+        patient=assessment.patient, kind="no_recurrence", data=form.cleaned_data, user=clinician
+    )
+
+
+@pytest.mark.parametrize("record_type", ["patient", "assessment", "followupevent"])
+def test_a_record_deleted_below_the_app_is_named(chain, follow_up, record_type):
+    assessment, checkpoints = chain
+    victim = {
+        "patient": assessment.patient,
+        "assessment": assessment,
+        "followupevent": follow_up,
+    }[record_type]
+    assert verify(checkpoints)[0] == 0
+    put_back = delete_behind_the_app(victim._meta.db_table, victim.pk)
+    try:
+        expected = (
+            f"broken at {record_type} {victim.pk}: it has a history but no row "
+            "(deleted behind the app)."
+        )
+        for with_checkpoints in (None, checkpoints):
+            code, out = verify(with_checkpoints)
+            assert code == 1
+            assert expected in out
+            assert "1 broken link." in out
+    finally:
+        put_back()
+    assert verify(checkpoints)[0] == 0
+
+
+def test_a_record_deleted_with_its_history_is_named_by_its_seal(chain):
+    assessment, checkpoints = chain
+    history = assessment.history.get()
+    behind_the_app(f"DELETE FROM {HISTORY} WHERE history_id = %s", [history.pk])
+    put_back = delete_behind_the_app("assessments_assessment", assessment.pk)
+    try:
+        code, out = verify(checkpoints)
+        assert code == 1
+        seal = seal_of(history)
+        assert f"broken at event {seal.id}: the historicalassessment {history.pk} it seals" in out
+        assert f"broken at assessment {assessment.pk}: it has a history but no row" in out
+    finally:
+        put_back()
+
+
+def test_every_broken_link_is_reported_not_only_the_first(chain):
+    assessment, checkpoints = chain
+    edited, removed, after = ids()[0], ids()[-2], ids()[-1]  # the last two: views
+    behind_the_app("UPDATE assessments_auditevent SET username = 'x' WHERE id = %s", [edited])
+    behind_the_app("DELETE FROM assessments_auditevent WHERE id = %s", [removed])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE assessments_assessment SET tumor_count = 9 WHERE id = %s", [assessment.pk]
+        )
+    code, out = verify(checkpoints)
+    assert code == 1
+    lines = out.splitlines()
+    assert lines == [
+        f"The audit chain is broken at event {edited}: it was changed after it was written, "
+        "or forged.",
+        f"The audit chain is broken at event {after}: it does not follow the event before it "
+        "(one was removed or inserted).",
+        f"The audit chain is broken at assessment {assessment.pk}: it differs from its newest "
+        "history row (changed behind the app).",
+        "3 broken links.",
+    ]
+
+
+# Addresses: hashed in the one form the database gives back.
+
+
+@pytest.mark.parametrize(
+    ("remote", "stored"),
+    [
+        ("::ffff:198.51.100.7", "198.51.100.7"),  # IPv4 through a dual-stack socket
+        ("::198.51.100.7", "::c633:6407"),  # PostgreSQL's inet prints it as written
+        ("2001:DB8:0:0:0:0:0:1", "2001:db8::1"),
+        ("fe80::1%eth0", "fe80::1"),
+    ],
+)
+def test_an_address_in_any_text_form_keeps_the_chain_intact(
+    chain, client, clinician, remote, stored
+):
+    assessment, checkpoints = chain
+    client.force_login(clinician)
+    client.get(assessment.get_absolute_url(), REMOTE_ADDR=remote)
+    viewed = AuditEvent.objects.filter(action="view_assessment").order_by("-id").first()
+    # PostgreSQL prints an IPv4-compatible address its own way ("::198.51.100.7").
+    assert proxy.canonical(viewed.client_ip) == stored
+    if remote != "::198.51.100.7" or connection.vendor == "sqlite":
+        assert viewed.client_ip == stored
+    assert verify(checkpoints) == (
+        0,
+        f"The audit chain is intact ({AuditEvent.objects.count()} events, 1 checkpoints in it).\n",
+    )
+
+
+def test_an_event_written_before_addresses_were_canonical_still_verifies(chain):
+    """Before, the hash covered str() of Python's address ("::ffff:c633:6407"), and the
+    database kept another form; such events are not tampering."""
+    _, checkpoints = chain
+    event = log_event(action="logout", username="dr-lee")
+    written = event.compute_hash(client_ip="::ffff:c633:6407")
+    behind_the_app(
+        "UPDATE assessments_auditevent SET client_ip = %s, hash = %s WHERE id = %s",
+        ["::ffff:198.51.100.7", written, event.id],
+    )
+    assert verify(checkpoints)[0] == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no TRUNCATE")
+@pytest.mark.parametrize(
+    "table",
+    [
+        "assessments_auditevent",
+        HISTORY,
+        "assessments_historicalpatient",
+        "assessments_historicalfollowupevent",
+        "assessments_assessment",
+        "assessments_patient",
+        "assessments_followupevent",
+    ],
+)
+def test_truncate_is_refused(chain, table):
+    count = AuditEvent.objects.count()
+    with connection.cursor() as cursor:  # the test's own pending foreign key checks
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    # CASCADE: the tables referring to it too, each refusing (whichever fires first).
+    with pytest.raises(DatabaseError, match=r"assessments_\w+ is never truncated"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {table} CASCADE")
+    assert AuditEvent.objects.count() == count
+    assert Assessment.objects.count() == 1

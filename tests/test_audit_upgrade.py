@@ -19,6 +19,7 @@ from assessments.audit import (
     seal_history_row,
 )
 from assessments.models import AuditEvent, Patient
+from assessments.seals import seal_what_differs
 from tests.conftest import record
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,11 @@ migration = importlib.import_module(
 
 @pytest.fixture
 def before_the_upgrade():
-    """Three unkeyed events and a patient whose history row no event seals."""
+    """Three unkeyed events and a patient whose history row no event seals; upgraded,
+    and its accounts sealed by migrate as an upgrade's migrate seals them."""
+    drop_append_only_triggers(connection)  # a chain from before: not this one's seals
+    AuditEvent.objects.all().delete()
+    install_append_only_triggers(connection)
     prev = AuditEvent.GENESIS
     for number in range(3):
         event = AuditEvent(
@@ -45,6 +50,7 @@ def before_the_upgrade():
         post_create_historical_record.connect(seal_history_row, dispatch_uid="history_seal")
     assert first_broken_link() is not None  # unkeyed: not valid as it stands
     migration.key_the_chain(apps, SimpleNamespace(connection=connection))
+    seal_what_differs(change="migrate")
     return patient
 
 
