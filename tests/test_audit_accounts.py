@@ -103,9 +103,9 @@ def test_an_ehr_key_added_by_sql(accounts):
 
 def test_an_ehr_client_inserted_by_sql(accounts):
     raw(
-        "INSERT INTO ehr_cdsclient (issuer, jwks, mrn_system, created_at) "
-        f"VALUES (%s, {json_param()}, %s, CURRENT_TIMESTAMP)",
-        ["https://rogue.example", json.dumps(JWKS), "urn:x"],
+        "INSERT INTO ehr_cdsclient (issuer, jwks, mrn_system, fhir_server, created_at) "
+        f"VALUES (%s, {json_param()}, %s, %s, CURRENT_TIMESTAMP)",
+        ["https://rogue.example", json.dumps(JWKS), "urn:x", ""],
     )
     rogue = CdsClient.objects.get(issuer="https://rogue.example")
     code, out = verify()
