@@ -512,6 +512,15 @@ class Assessment(models.Model):
             and self.prior_adjuvant_tace_sessions == 1
         )
 
+    def window(self, first_session_on=None):
+        """The window of the session this assessment calls for: the first session's, or
+        (ruleset 4) the second's, from the first session's date (given, or annotated by
+        queries.with_sessions); None without a date to run from."""
+        if self.advises_second_session:
+            first = first_session_on or getattr(self, "first_session_on", None)
+            return rules.second_session_window(first) if first else None
+        return self.first_session_window()
+
 
 class FollowUpEvent(models.Model):
     """What happened after the recommendation: a session given, a recurrence, a

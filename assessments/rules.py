@@ -416,6 +416,23 @@ SOURCES = [
         "cirrhosis (Child-Pugh B with 8 points or more) is an absolute contraindication to TACE, "
         "after Raoul JL et al., Cancer Treat Rev 2011;37:212 (ruleset 3)."
     ),
+    gettext_noop(
+        "Adjuvant TACE for hepatocellular carcinoma with microvascular invasion after radical "
+        "resection, a propensity-matched cohort of 549 patients (The Oncologist, PMC6459238): "
+        "benefit with MVI in tumors of 5 cm or less, none shown above 5 cm (ruleset 4)."
+    ),
+    gettext_noop(
+        "Feng LH et al., Front Oncol 2023 (doi 10.3389/fonc.2023.1104492): adjuvant TACE did not "
+        "improve RFS or OS in patients at low risk of recurrence (ruleset 4)."
+    ),
+    gettext_noop(
+        "Resection plus adjuvant TACE against resection alone, a systematic review and "
+        "meta-analysis of 26 studies, 6 of them randomised (CardioVascular and Interventional "
+        "Radiology 2019, doi 10.1007/s00270-019-02392-6): benefit greatest with MVI; subgroup "
+        "benefit also reported with satellite nodules and with margins under 1 cm. Subgroups of "
+        "observational studies: a reason to name these findings and send them to the meeting, "
+        "not to score them (ruleset 4)."
+    ),
 ]
 
 PRE_TACE_CHECKS = gettext_noop(

@@ -79,6 +79,7 @@ def test_rules_page_shows_every_code_the_engine_can_emit(clinician_client):
         rulesets = [r for r in rules.RULESETS if code in rules.RULESET_CODES[r]]
         assert re.search(rf'data-code="{code}">.*?<td>{" and ".join(rulesets)}</td></tr>', html)
     for sentence in [*rules.RISK_FACTORS.values(), *rules.CAUTIONS.values()]:
+        sentence = rules.sentence(sentence, list(rules.ADVERSE_FINDINGS))
         assert sentence.replace("'", "&#x27;") in html
     assert f"larger than {rules.TUMOR_SIZE_THRESHOLD_CM} cm" in html
     assert "Grade 1 if ≤ -2.60" in html
