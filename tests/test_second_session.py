@@ -152,3 +152,35 @@ def test_the_timeline_window_states_in_chinese(reviewer_client, clinician):
         patient.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-hans"
     ).content.decode()
     assert "时间窗内" in html and "尚未开始" in html
+
+
+def test_an_older_inconsistent_pair_keeps_its_result_and_reevaluation_asks_to_correct_it(
+    clinician_client, clinician
+):
+    older = ruleset_1_assessment(clinician, ruleset="3", vascular_invasion="none")
+    older.mvi_grade = "m2"  # recorded, not read, under ruleset 3
+    older.save()
+    page = clinician_client.get(older.get_absolute_url())
+    assert page.status_code == 200 and 'data-newer-ruleset="4"' in page.content.decode()
+    data = {
+        "resection_date": older.resection_date.isoformat(),
+        "tumor_size_cm": "4.0",
+        "tumor_count": "1",
+        "vascular_invasion": "none",
+        "cirrhosis_grade": "moderate",
+        "mvi_grade": "m2",
+        "version": "1",
+    }
+    url = reverse("assessments:reevaluate", args=[older.pk])
+    response = clinician_client.post(url, data)
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert errors["vascular_invasion"] == errors["mvi_grade"]
+    assert "The MVI grade records microvascular invasion" in errors["mvi_grade"][0]
+    older.refresh_from_db()
+    assert (older.ruleset, older.version) == ("3", 1)
+    corrected = clinician_client.post(url, {**data, "vascular_invasion": "microvascular"})
+    assert corrected.status_code == 302
+    older.refresh_from_db()
+    assert older.ruleset == "4" and older.pathology_findings == ["mvi_m2"]
+    assert older.cautions == ["moderate_cirrhosis", "liver_panel_missing", "adverse_pathology"]

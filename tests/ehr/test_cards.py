@@ -101,7 +101,7 @@ def test_recommended_with_the_window_as_dates(ehr, clinician):
         f"Adjuvant TACE recommended: first session {start:%-d %b %Y} to {end:%-d %b %Y}"
     )
     assert card["links"][0]["url"] == f"http://testserver/assessments/{assessment.pk}/"
-    assert card["source"]["label"] == "Adjuvant TACE decision support, ruleset 3"
+    assert card["source"]["label"] == "Adjuvant TACE decision support, ruleset 4"
     for text in ["Largest tumor > 5 cm", "No liver panel", "**Rationale**",
                  "The largest tumor is larger than 5 cm: a high risk of recurrence."]:  # fmt: skip
         assert text in card["detail"]
