@@ -25,7 +25,7 @@ Sources:
   (CardioVascular and Interventional Radiology 2019, doi 10.1007/s00270-019-02392-6),
   benefit greatest with MVI, subgroup benefit with satellite nodules and margins
   under 1 cm; adjuvant TACE with MVI, a propensity-matched cohort of 549 patients
-  (The Oncologist 2019, PMC6459238); Feng LH et al., Front Oncol 2023 (doi
+  (The Oncologist, PMC6459238); Feng LH et al., Front Oncol 2023 (doi
   10.3389/fonc.2023.1104492): no benefit at low risk. The second session's
   window is the protocol's convention (sessions about a month apart), not evidence.
 """
@@ -84,12 +84,9 @@ FIRST_SESSION_WINDOW_DAYS = (28, 42)
 # interval: it is the protocol's convention (sessions about a month apart).
 SECOND_SESSION_WINDOW_DAYS = (28, 56)
 
-# Ruleset 4: the pathology findings, with the form's codes. They are read, not scored.
-RESECTION_MARGINS = ("ge_1cm", "lt_1cm", "r1")
-YES_NO = ("yes", "no")
-MVI_GRADES = ("m0", "m1", "m2")
-# Feng 2023 and the common upper limit of normal: AFP above 20 ng/mL after surgery
-# has not normalised; 20 itself has.
+# Ruleset 4 reads the pathology findings (the form's codes: resection_margin ge_1cm,
+# lt_1cm, r1; satellite_nodules and tumor_rupture yes, no; mvi_grade m0, m1, m2); it
+# does not score them. AFP above 20 ng/mL after surgery has not normalised; 20 has.
 AFP_NORMAL_MAX_NG_ML = Decimal("20")
 # Each finding in words, in the contract's order; all but the last are adverse.
 PATHOLOGY_FINDINGS = {
@@ -269,8 +266,6 @@ SENTENCES_FROM_RULESET_4 = {
         "adjuvant course is one to two sessions."
     ),
 }
-# The sentences whose %(findings)s names the pathology findings that fired.
-NAMES_FINDINGS = {"adverse_pathology", "low_risk_adverse_pathology"}
 # The ruleset that introduced each code; the others are ruleset 1's. A code
 # never changes meaning: a new rule is a new code in a new ruleset.
 INTRODUCED_IN = {
@@ -694,6 +689,7 @@ def outcome(
 
 
 def contraindication_sentences(ruleset: str) -> dict[str, str]:
+    """The contraindications' sentences in a result: each ruleset keeps its own."""
     if _has(ruleset, RULESET_4):
         return {**CONTRAINDICATIONS, **SENTENCES_FROM_RULESET_4}
     return CONTRAINDICATIONS

@@ -186,7 +186,7 @@ def test_cards_in_chinese(ehr, clinician):
     record(clinician, tumor_size_cm="3.0")
     card = one_card(ehr, **ZH)
     assert card["summary"] == "不推荐辅助性TACE：复发风险低"
-    assert card["source"]["label"] == "辅助性TACE 决策支持，规则集 3"
+    assert card["source"]["label"] == "辅助性TACE 决策支持，规则集 4"
     assert card["links"][0]["label"] == "打开评估"
     assert "复发风险" in card["detail"]
     # The codes the EHR may send back are the same in every language.
