@@ -145,8 +145,8 @@ EvaluateInput = type(
     "EvaluateInput",
     (_Evaluate,),
     {
-        "form_class": forms.RuleInputsV3Form,
-        **form_fields(forms.RuleInputsV3Form),
+        "form_class": forms.RULESET_FORMS[rules.LATEST_RULESET],
+        **form_fields(forms.RULESET_FORMS[rules.LATEST_RULESET]),
         "ruleset": FormField(RULESET_FIELD),
         "language": FormField(LANGUAGE_FIELD),
     },
@@ -187,7 +187,12 @@ class Result(serializers.Serializer):
     cautions = serializers.ListField(child=serializers.CharField())
     rationale = serializers.ListField(child=serializers.CharField())
     liver_function = LiverFunction(
-        required=False, allow_null=True, help_text="Rulesets 2 and 3; null without a panel."
+        required=False, allow_null=True, help_text="From ruleset 2; null without a panel."
+    )
+    pathology_findings = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(rules.PATHOLOGY_FINDINGS)),
+        required=False,
+        help_text="From ruleset 4: the findings adverse_pathology and narrow_margin name.",
     )
 
 
@@ -236,6 +241,7 @@ class AssessmentOut(AssessmentSummary):
     tumor_rupture = _finding("tumor_rupture")
     contraindications = serializers.ListField(child=serializers.CharField(), read_only=True)
     cautions = serializers.ListField(child=serializers.CharField(), read_only=True)
+    pathology_findings = serializers.ListField(child=serializers.CharField(), read_only=True)
     rationale = serializers.ListField(child=serializers.CharField(), read_only=True)
     liver_function = LiverFunction(read_only=True, allow_null=True)
     signed_by = serializers.CharField(source="signed_by.username", read_only=True, allow_null=True)
@@ -253,6 +259,7 @@ class AssessmentOut(AssessmentSummary):
             "notes",
             "contraindications",
             "cautions",
+            "pathology_findings",
             "rationale",
             "liver_function",
             "updated_at",

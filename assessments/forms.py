@@ -457,25 +457,24 @@ AFP_MESSAGES = {
     "max_decimal_places": _("Enter AFP with at most one decimal place."),
 }
 PATHOLOGY_LEGEND = _("Pathology and AFP (recorded for follow-up; not part of the recommendation)")
+PATHOLOGY_LEGEND_READ = _(
+    "Pathology and AFP (optional; read by the rules: adverse findings are named in the advice)"
+)
+MVI_MESSAGES = {
+    rules.MVI_WITHOUT_INVASION: _(
+        "The MVI grade records microvascular invasion: choose Microvascular (or a portal vein "
+        "thrombus) under Vascular invasion, or correct the grade."
+    ),
+    rules.INVASION_WITHOUT_MVI: _(
+        "The MVI grade M0 records no microvascular invasion: choose None (or a portal vein "
+        "thrombus) under Vascular invasion, or correct the grade."
+    ),
+}
 
 
-class RecordFields(forms.Form):
-    """What an assessment stores beside the rule inputs."""
+class PathologyFields(forms.Form):
+    """The pathology findings and AFP: recorded since ruleset 3, read by ruleset 4."""
 
-    resection_date = DateField(
-        label=_("Date of resection"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=_("The day of the liver resection (not in the future), as YYYY-MM-DD."),
-        error_messages={"invalid": _("Enter a date, such as 2026-03-31.")},
-    )
-    notes = TextField(
-        label=_("Notes"),
-        required=False,
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Optional, at most 5,000 characters. No patient names."),
-    )
-    # Pathology and AFP: recorded for follow-up; no ruleset reads them.
     resection_margin = CodeField(
         label=_("Resection margin"),
         required=False,
@@ -510,6 +509,41 @@ class RecordFields(forms.Form):
         label=_("Tumor rupture"), required=False, choices=[*NOT_RECORDED, *YesNo.choices]
     )
 
+
+class RuleInputsV4Form(PathologyFields, RuleInputsV3Form):
+    """Ruleset 4 reads the pathology findings too, and refuses an MVI grade that
+    contradicts the vascular invasion chosen, on both fields."""
+
+    ruleset = rules.RULESET_4
+
+    def clean(self):
+        data = super().clean()
+        invasion, grade = data.get("vascular_invasion"), data.get("mvi_grade")
+        if invasion and grade and (way := rules.mvi_inconsistency(invasion, grade)):
+            for name in ("vascular_invasion", "mvi_grade"):
+                self.add_error(name, str(MVI_MESSAGES[way]))
+        return data
+
+
+RULESET_FORMS[rules.RULESET_4] = RuleInputsV4Form
+
+
+class RecordFields(PathologyFields):
+    """What an assessment stores beside the rule inputs."""
+
+    resection_date = DateField(
+        label=_("Date of resection"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("The day of the liver resection (not in the future), as YYYY-MM-DD."),
+        error_messages={"invalid": _("Enter a date, such as 2026-03-31.")},
+    )
+    notes = TextField(
+        label=_("Notes"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Optional, at most 5,000 characters. No patient names."),
+    )
     field_order = [
         "mrn",
         "resection_date",
@@ -544,9 +578,10 @@ class RecordFields(forms.Form):
                     "encephalopathy",
                 )
             )
+        reads_pathology = isinstance(self, RuleInputsV4Form)
         parts.append(
             Fieldset(
-                PATHOLOGY_LEGEND,
+                PATHOLOGY_LEGEND_READ if reads_pathology else PATHOLOGY_LEGEND,
                 Row(Column("resection_margin"), Column("mvi_grade")),
                 Row(Column("satellite_nodules"), Column("tumor_rupture")),
                 Row(Column("afp_before_ng_ml"), Column("afp_after_ng_ml")),
@@ -562,7 +597,7 @@ class RecordFields(forms.Form):
         return value
 
 
-class AssessmentForm(RecordFields, RuleInputsV3Form):
+class AssessmentForm(RecordFields, RuleInputsV4Form):
     """A new assessment: always under the newest ruleset."""
 
     mrn = TextField(
@@ -616,18 +651,23 @@ class AmendFormV2(AmendFields, RecordFields, RuleInputsV2Form):
     """Amend an assessment made under ruleset 2: it stays under ruleset 2."""
 
 
-class AmendForm(AmendFields, RecordFields, RuleInputsV3Form):
-    """Amend an assessment made under ruleset 3."""
+class AmendFormV3(AmendFields, RecordFields, RuleInputsV3Form):
+    """Amend an assessment made under ruleset 3: it stays under ruleset 3."""
+
+
+class AmendForm(AmendFields, RecordFields, RuleInputsV4Form):
+    """Amend an assessment made under ruleset 4."""
 
 
 AMEND_FORMS = {
     rules.RULESET_1: AmendFormV1,
     rules.RULESET_2: AmendFormV2,
-    rules.RULESET_3: AmendForm,
+    rules.RULESET_3: AmendFormV3,
+    rules.RULESET_4: AmendForm,
 }
 
 
-class ReevaluateForm(RecordFields, RuleInputsV3Form):
+class ReevaluateForm(RecordFields, RuleInputsV4Form):
     """Move an assessment to the newest ruleset, adding a liver panel on the way."""
 
     version = VersionField()
@@ -722,7 +762,7 @@ class JsonValidator:
     """
 
     def __init__(self, form_class=None):
-        self.form = (form_class or RuleInputsV3Form)(data={}, json_input=True)
+        self.form = (form_class or RULESET_FORMS[rules.LATEST_RULESET])(data={}, json_input=True)
 
     def __call__(self, obj) -> tuple[forms.Form | None, dict[str, list[str]]]:
         """Return (the validated form, or None; the errors by field)."""

@@ -45,6 +45,8 @@ CODE_LABELS = {
     "liver_panel_missing": _("No liver panel"),
     "main_portal_vein": _("Main portal vein thrombus"),
     "prior_tace": _("One prior session"),
+    "adverse_pathology": _("Adverse pathology"),
+    "narrow_margin": _("Margin under 1 cm"),
 }
 
 
@@ -90,6 +92,14 @@ FIRST_SESSION_DUE = Q(
     recommendation=rules.RECOMMENDED,
     prior_adjuvant_tace_sessions=0,
     status__in=["draft", "signed"],
+)
+# Ruleset 4: an assessment that calls for a second session after one recorded, whose
+# window runs from the first session's date.
+SECOND_SESSION_DUE = Q(
+    recommendation=rules.RECOMMENDED,
+    prior_adjuvant_tace_sessions=1,
+    status__in=["draft", "signed"],
+    ruleset__in=[ruleset for ruleset in rules.RULESETS if rules.reads_pathology(ruleset)],
 )
 
 
@@ -184,7 +194,7 @@ class Assessment(models.Model):
         "cautions",
     ]
     LIVER_FUNCTION = ["child_pugh_score", "child_pugh_class", "albi_score", "albi_grade"]
-    # Recorded for follow-up; no ruleset reads them.
+    # Recorded for follow-up since ruleset 3; ruleset 4 reads them.
     PATHOLOGY = [
         "resection_margin",
         "satellite_nodules",
@@ -241,7 +251,7 @@ class Assessment(models.Model):
         null=True,
         blank=True,
     )
-    # Pathology and AFP: recorded for follow-up, not part of the recommendation.
+    # Pathology and AFP: recorded for follow-up; part of the advice from ruleset 4.
     resection_margin = models.CharField(
         _("resection margin"), max_length=8, choices=ResectionMargin.choices, blank=True
     )
@@ -270,6 +280,8 @@ class Assessment(models.Model):
     risk_factors = models.JSONField(_("risk factors"), default=list)
     contraindications = models.JSONField(_("contraindications"), default=list)
     cautions = models.JSONField(_("cautions"), default=list)
+    # Ruleset 4: the findings the cautions adverse_pathology and narrow_margin name.
+    pathology_findings = models.JSONField(_("pathology findings"), default=list, blank=True)
     rationale = models.JSONField(default=list)
     child_pugh_score = models.PositiveSmallIntegerField(
         _("Child-Pugh score"), null=True, blank=True
@@ -454,7 +466,10 @@ class Assessment(models.Model):
     @property
     def rule_inputs(self) -> rules.Inputs:
         return rules.Inputs.from_data(
-            {name: getattr(self, name) for name in self.RULE_INPUTS + self.PANEL_INPUTS}
+            {
+                name: getattr(self, name)
+                for name in self.RULE_INPUTS + self.PANEL_INPUTS + self.PATHOLOGY
+            }
         )
 
     @property
@@ -480,12 +495,34 @@ class Assessment(models.Model):
     def newer_ruleset(self) -> str | None:
         return rules.LATEST_RULESET if self.ruleset != rules.LATEST_RULESET else None
 
+    @property
+    def reads_pathology(self) -> bool:
+        return rules.reads_pathology(self.ruleset)
+
     def first_session_window(self):
         """The first session's window, for a recommendation of the first session only:
         after a prior session, the next one is a second session, with no window."""
         if self.recommendation != rules.RECOMMENDED or self.prior_adjuvant_tace_sessions:
             return None
         return rules.first_session_window(self.resection_date)
+
+    @property
+    def advises_second_session(self) -> bool:
+        """Ruleset 4: a second session advised, whose window runs from the first."""
+        return (
+            self.reads_pathology
+            and self.recommendation == rules.RECOMMENDED
+            and self.prior_adjuvant_tace_sessions == 1
+        )
+
+    def window(self, first_session_on=None):
+        """The window of the session this assessment calls for: the first session's, or
+        (ruleset 4) the second's, from the first session's date (given, or annotated by
+        queries.with_sessions); None without a date to run from."""
+        if self.advises_second_session:
+            first = first_session_on or getattr(self, "first_session_on", None)
+            return rules.second_session_window(first) if first else None
+        return self.first_session_window()
 
 
 class FollowUpEvent(models.Model):

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection, models
-from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -16,7 +16,14 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from . import rules
-from .models import FIRST_SESSION_DUE, Assessment, AuditEvent, FollowUpEvent, Patient
+from .models import (
+    FIRST_SESSION_DUE,
+    SECOND_SESSION_DUE,
+    Assessment,
+    AuditEvent,
+    FollowUpEvent,
+    Patient,
+)
 
 PAGE_SIZE = 25
 AUDIT_PAGE_SIZE = 50
@@ -81,57 +88,105 @@ def mrn_prefix(prefix: str) -> Q:
 
 
 class WindowState(models.TextChoices):
+    GIVEN = "given", _("Given")
     UPCOMING = "upcoming", _("Upcoming")
     OPEN = "open", _("Open")
     CLOSING = "closing", _("Closing")
     PASSED = "passed", _("Passed")
 
 
-def _passed_before(today: date) -> date:
-    """Resected before this day: the first session's window ended before today."""
-    return today - timedelta(days=rules.FIRST_SESSION_WINDOW_DAYS[1])
+# Each window runs from a day: the first session's from the resection, the second's
+# (ruleset 4) from the first session recorded (first_session_on, with_sessions()).
+WINDOWS_FROM = (
+    (FIRST_SESSION_DUE, "resection_date", rules.FIRST_SESSION_WINDOW_DAYS),
+    (SECOND_SESSION_DUE, "first_session_on", rules.SECOND_SESSION_WINDOW_DAYS),
+)
+
+
+def _edge(today: date, days: int) -> date:
+    """The day a window running from it reaches `days` days today."""
+    return today - timedelta(days=days)
 
 
 def window_passed(today: date) -> Q:
-    return Q(resection_date__lt=_passed_before(today))
+    """The window ended before today."""
+    return _either(lambda field, days: Q(**{f"{field}__lt": _edge(today, days[1])}))
 
 
 def window_ahead_or_open(today: date) -> Q:
     # Not ~window_passed(today): a range the due index answers in order.
-    return Q(resection_date__gte=_passed_before(today))
+    return _either(lambda field, days: Q(**{f"{field}__gte": _edge(today, days[1])}))
+
+
+def _either(condition) -> Q:
+    return Q(FIRST_SESSION_DUE, condition("resection_date", rules.FIRST_SESSION_WINDOW_DAYS)) | Q(
+        SECOND_SESSION_DUE, condition("first_session_on", rules.SECOND_SESSION_WINDOW_DAYS)
+    )
+
+
+def with_sessions(assessments: QuerySet) -> QuerySet:
+    """Each assessment with the dates of the first and the second session recorded for it
+    (sessions_after), or None."""
+    sessions = sessions_after(OuterRef("patient"), OuterRef("resection_date"))
+    dates = sessions.order_by("date", "id").values("date")
+    return assessments.annotate(
+        first_session_on=Subquery(dates[:1]), second_session_on=Subquery(dates[1:2])
+    )
 
 
 def window_state(today: date) -> Case:
-    """The state of the first session's window on `today`, in SQL, from the resection
-    date (the window is resection + 28 to + 42 days, rules.FIRST_SESSION_WINDOW_DAYS);
-    "" for an assessment that has no such window."""
-    opens = today - timedelta(days=rules.FIRST_SESSION_WINDOW_DAYS[0])
-    passed_before = _passed_before(today)
-    return Case(
-        When(~FIRST_SESSION_DUE, then=Value("")),
-        When(resection_date__lt=passed_before, then=Value(WindowState.PASSED)),
-        When(
-            resection_date__lte=passed_before + timedelta(days=CLOSING_DAYS),
-            then=Value(WindowState.CLOSING),
-        ),
-        When(resection_date__lte=opens, then=Value(WindowState.OPEN)),
-        default=Value(WindowState.UPCOMING),
-        output_field=models.CharField(),
-    )
+    """The state on `today` of the window an assessment calls for, in SQL, on
+    with_sessions(): given once the session is recorded; the first session's from the
+    resection date (+ 28 to + 42 days), the second's from the first session recorded
+    (+ 28 to + 56 days); "" for an assessment that has no window, or a second session
+    whose first is not recorded (its window cannot be dated)."""
+    whens = []
+    for due, start, (opens, ends) in WINDOWS_FROM:
+        given = "first_session_on" if start == "resection_date" else "second_session_on"
+        passed_before = _edge(today, ends)
+        whens += [
+            When(due & Q(**{f"{given}__isnull": False}), then=Value(WindowState.GIVEN)),
+            When(due & Q(**{f"{start}__isnull": True}), then=Value("")),
+            When(due & Q(**{f"{start}__lt": passed_before}), then=Value(WindowState.PASSED)),
+            When(
+                due & Q(**{f"{start}__lte": passed_before + timedelta(days=CLOSING_DAYS)}),
+                then=Value(WindowState.CLOSING),
+            ),
+            When(due & Q(**{f"{start}__lte": _edge(today, opens)}), then=Value(WindowState.OPEN)),
+            When(due, then=Value(WindowState.UPCOMING)),
+        ]
+    return Case(*whens, default=Value(""), output_field=models.CharField())
 
 
 def due_for_tace(*, today: date) -> QuerySet:
-    """Assessments that call for a first adjuvant session not yet given, each with its
+    """Assessments that call for an adjuvant session not yet given, each with its
     window's state on `today` (window_state, a WindowState).
 
-    The one definition of "due": a recommendation of a first session, not voided,
-    with no session recorded for it (sessions_after).
+    The one definition of "due": a recommendation of a first session with no session
+    recorded for it (sessions_after), or (ruleset 4) of a second session with exactly
+    the first recorded, from which its window runs; not voided.
     """
     return (
-        Assessment.objects.filter(FIRST_SESSION_DUE)
-        .exclude(Exists(sessions_after(OuterRef("patient"), OuterRef("resection_date"))))
+        with_sessions(Assessment.objects.filter(FIRST_SESSION_DUE | SECOND_SESSION_DUE))
+        .filter(
+            Q(FIRST_SESSION_DUE, first_session_on__isnull=True)
+            | Q(SECOND_SESSION_DUE, first_session_on__isnull=False, second_session_on__isnull=True)
+        )
         .annotate(window_state=window_state(today))
     )
+
+
+def second_session(assessment: Assessment, patient: Patient | None) -> dict | None:
+    """Ruleset 4, for a result that advises a second session: the first session recorded
+    for the patient on or after the resection, and the window that runs from it (None
+    when no first session is recorded: the window cannot be dated)."""
+    if not (assessment.advises_second_session and assessment.resection_date):
+        return None
+    first = None
+    if patient is not None and patient.pk:
+        sessions = sessions_after(patient, assessment.resection_date).order_by("date", "id")
+        first = sessions.values_list("date", flat=True).first()
+    return {"first": first, "window": assessment.window(first) if first else None}
 
 
 def sessions_after(patient, resection_date) -> QuerySet:
@@ -162,7 +217,7 @@ def worklist(*, user, today: date) -> dict:
     """The landing page's lists, each a few rows and a count, in a constant number of
     queries. The unit's counts, which read every due or draft assessment, are kept for
     the same record and day."""
-    due = due_for_tace(today=today).select_related("patient")
+    due = due_for_tace(today=today).select_related("patient").alias(window_ends=window_ends())
     drafts = Assessment.objects.filter(status=Assessment.Status.DRAFT)
     mine = Assessment.objects.filter(created_by=user)
 
@@ -179,14 +234,12 @@ def worklist(*, user, today: date) -> dict:
         f"worklist-counts:{record_version()}:{today}", unit_counts, COUNTS_SECONDS
     )
     return {
-        # Closing first: the earliest resection has the least time left.
-        "due": due.filter(window_ahead_or_open(today)).order_by("resection_date", "id")[
+        # Closing first: the window that ends first has the least time left.
+        "due": due.filter(window_ahead_or_open(today)).order_by("window_ends", "id")[
             :WORKLIST_ROWS
         ],
         "due_count": counts["due"],
-        "passed": due.filter(window_passed(today)).order_by("-resection_date", "-id")[
-            :WORKLIST_ROWS
-        ],
+        "passed": due.filter(window_passed(today)).order_by("-window_ends", "-id")[:WORKLIST_ROWS],
         "passed_count": counts["passed"],
         "drafts": drafts.select_related("patient", "created_by").order_by("created_at", "id")[
             :WORKLIST_ROWS
@@ -195,6 +248,17 @@ def worklist(*, user, today: date) -> dict:
         "mine": mine.select_related("patient")[:RECENT_ROWS],
         "mine_count": mine.count(),
     }
+
+
+def window_ends() -> Case:
+    """The last day of the window, in SQL, on due_for_tace(): the order of "least time
+    left" for first and second sessions alike."""
+    (_, _, first), (_, _, second) = WINDOWS_FROM
+    return Case(
+        When(prior_adjuvant_tace_sessions=0, then=F("resection_date") + timedelta(days=first[1])),
+        default=F("first_session_on") + timedelta(days=second[1]),
+        output_field=models.DateField(),
+    )
 
 
 def users_with_permission(codename: str) -> QuerySet:

@@ -20,10 +20,18 @@ Sources:
   J Hepatol 2018;69:182 (after Raoul JL et al., Cancer Treat Rev 2011;37:212):
   decompensated cirrhosis, Child-Pugh B with 8 points or more, is an absolute
   contraindication to TACE (ruleset 3).
+- Ruleset 4 reads the pathology findings without scoring them: resection plus
+  adjuvant TACE against resection alone, a meta-analysis of 26 studies
+  (CardioVascular and Interventional Radiology 2019, doi 10.1007/s00270-019-02392-6),
+  benefit greatest with MVI, subgroup benefit with satellite nodules and margins
+  under 1 cm; adjuvant TACE with MVI, a propensity-matched cohort of 549 patients
+  (The Oncologist, PMC6459238); Feng LH et al., Front Oncol 2023 (doi
+  10.3389/fonc.2023.1104492): no benefit at low risk. The second session's
+  window is the protocol's convention (sessions about a month apart), not evidence.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import lru_cache
@@ -38,8 +46,9 @@ def gettext_noop(message: str) -> str:
 RULESET_1 = "1"
 RULESET_2 = "2"
 RULESET_3 = "3"
-RULESETS = (RULESET_1, RULESET_2, RULESET_3)
-LATEST_RULESET = RULESET_3
+RULESET_4 = "4"
+RULESETS = (RULESET_1, RULESET_2, RULESET_3, RULESET_4)
+LATEST_RULESET = RULESET_4
 # What each ruleset adds to the one before (shown beside an older assessment).
 RULESET_ADDS = {
     RULESET_2: gettext_noop(
@@ -48,6 +57,10 @@ RULESET_ADDS = {
     RULESET_3: gettext_noop(
         "Child-Pugh B8 to B9 as a contraindication, signs of decompensation and a "
         "missing liver panel as cautions, and advice that never contradicts itself"
+    ),
+    RULESET_4: gettext_noop(
+        "the pathology findings read: adverse pathology and a margin under 1 cm as cautions, "
+        "the MVI grade checked against vascular invasion, and the second session's window"
     ),
 }
 
@@ -67,6 +80,34 @@ MULTIPLE_TUMORS_MIN_COUNT = 2
 MAX_ADJUVANT_SESSIONS = 2
 # Wei 2018: first session 4 to 6 weeks after resection.
 FIRST_SESSION_WINDOW_DAYS = (28, 42)
+# Ruleset 4: the second session 4 to 8 weeks after the first. No trial fixes this
+# interval: it is the protocol's convention (sessions about a month apart).
+SECOND_SESSION_WINDOW_DAYS = (28, 56)
+
+# Ruleset 4 reads the pathology findings (the form's codes: resection_margin ge_1cm,
+# lt_1cm, r1; satellite_nodules and tumor_rupture yes, no; mvi_grade m0, m1, m2); it
+# does not score them. AFP above 20 ng/mL after surgery has not normalised; 20 has.
+AFP_NORMAL_MAX_NG_ML = Decimal("20")
+# Each finding in words, in the contract's order; all but the last are adverse.
+PATHOLOGY_FINDINGS = {
+    "r1_margin": gettext_noop("R1 resection margin"),
+    "satellite_nodules": gettext_noop("satellite nodules"),
+    "tumor_rupture": gettext_noop("tumor rupture"),
+    "mvi_m2": gettext_noop("MVI grade M2"),
+    "afp_not_normalised": gettext_noop("AFP above 20 ng/mL after surgery"),
+    "narrow_margin": gettext_noop("resection margin under 1 cm"),
+}
+ADVERSE_FINDINGS = (
+    "r1_margin",
+    "satellite_nodules",
+    "tumor_rupture",
+    "mvi_m2",
+    "afp_not_normalised",
+)
+# Ruleset 4 refuses an MVI grade that contradicts the vascular invasion chosen
+# (forms.py gives the messages, on both fields).
+MVI_WITHOUT_INVASION = "mvi_without_invasion"  # M1 or M2 with vascular invasion "none"
+INVASION_WITHOUT_MVI = "invasion_without_mvi"  # M0 with "microvascular"
 
 VASCULAR_INVASION_RULESET_1 = {
     "none": gettext_noop("None"),
@@ -192,6 +233,13 @@ CAUTIONS = {
     "liver_panel_missing": gettext_noop(
         "No liver-function panel was entered: Child-Pugh and ALBI must be known before TACE."
     ),
+    "adverse_pathology": gettext_noop(
+        "The pathology records adverse findings (%(findings)s): each is an independent "
+        "adverse prognostic finding after resection, for the multidisciplinary meeting."
+    ),
+    "narrow_margin": gettext_noop(
+        "The resection margin is under 1 cm, which is associated with more recurrence."
+    ),
     "main_portal_vein": gettext_noop(
         "Main portal vein thrombus (Vp4) was removed: confirm on imaging that "
         "the main portal vein is patent before TACE; a residual occlusion rules TACE out."
@@ -209,6 +257,15 @@ CAUTION_FINDINGS = {
     "liver_panel_missing": gettext_noop("No liver-function panel was entered."),
     "main_portal_vein": gettext_noop("Main portal vein thrombus (Vp4) was removed at surgery."),
 }
+# From ruleset 4, the sentences that say a finding once and plainly: two prior
+# sessions complete the course (it is not that more would harm), and one prior
+# session is a fact stated by the outcome, no longer a caution.
+SENTENCES_FROM_RULESET_4 = {
+    "repeated_tace": gettext_noop(
+        "Two or more adjuvant TACE sessions have already been given after this resection: the "
+        "adjuvant course is one to two sessions."
+    ),
+}
 # The ruleset that introduced each code; the others are ruleset 1's. A code
 # never changes meaning: a new rule is a new code in a new ruleset.
 INTRODUCED_IN = {
@@ -219,12 +276,22 @@ INTRODUCED_IN = {
     "child_pugh_b8_b9": RULESET_3,
     "decompensation_signs": RULESET_3,
     "liver_panel_missing": RULESET_3,
+    "adverse_pathology": RULESET_4,
+    "narrow_margin": RULESET_4,
 }
+# The codes a ruleset no longer emits: from ruleset 4, one prior session is a fact
+# (the outcome sentence says it), not a caution.
+WITHDRAWN_IN = {"prior_tace": RULESET_4}
 
 
 def _has(ruleset: str, introduced_in: str) -> bool:
     """Whether a ruleset has what another one introduced: each keeps what came before."""
     return RULESETS.index(ruleset) >= RULESETS.index(introduced_in)
+
+
+def reads_pathology(ruleset: str) -> bool:
+    """From ruleset 4 the pathology findings take part in the advice."""
+    return ruleset in RULESETS and _has(ruleset, RULESET_4)
 
 
 def newer_rulesets(ruleset: str) -> dict[str, str]:
@@ -238,6 +305,7 @@ RULESET_CODES = {
         code
         for code in (*RISK_FACTORS, *CONTRAINDICATIONS, *CAUTIONS)
         if _has(ruleset, INTRODUCED_IN.get(code, RULESET_1))
+        and not (code in WITHDRAWN_IN and _has(ruleset, WITHDRAWN_IN[code]))
     }
     for ruleset in RULESETS
 }
@@ -254,6 +322,7 @@ FIRES_WHEN_VALUES = {
     "c_low": CHILD_PUGH_CLASSES[2][1],
     "c_high": CHILD_PUGH_CLASSES[2][2],
     "albi": ALBI_GRADE_2_MAX,
+    "afp": AFP_NORMAL_MAX_NG_ML,
 }
 FIRES_WHEN = {
     "tumor_gt_5cm": gettext_noop(
@@ -277,6 +346,11 @@ FIRES_WHEN = {
         "not severe"
     ),
     "liver_panel_missing": gettext_noop("no liver-function panel was entered"),
+    "adverse_pathology": gettext_noop(
+        "any of: resection margin R1, satellite nodules, tumor rupture, MVI grade M2, AFP "
+        "above %(afp)s ng/mL after surgery"
+    ),
+    "narrow_margin": gettext_noop("resection margin under 1 cm"),
     "main_portal_vein": gettext_noop("vascular invasion is main portal vein (Vp4)"),
     "prior_tace": gettext_noop("exactly 1 prior adjuvant TACE session"),
 }
@@ -337,6 +411,23 @@ SOURCES = [
         "cirrhosis (Child-Pugh B with 8 points or more) is an absolute contraindication to TACE, "
         "after Raoul JL et al., Cancer Treat Rev 2011;37:212 (ruleset 3)."
     ),
+    gettext_noop(
+        "Adjuvant TACE for hepatocellular carcinoma with microvascular invasion after radical "
+        "resection, a propensity-matched cohort of 549 patients (The Oncologist, PMC6459238): "
+        "benefit with MVI in tumors of 5 cm or less, none shown above 5 cm (ruleset 4)."
+    ),
+    gettext_noop(
+        "Feng LH et al., Front Oncol 2023 (doi 10.3389/fonc.2023.1104492): adjuvant TACE did not "
+        "improve RFS or OS in patients at low risk of recurrence (ruleset 4)."
+    ),
+    gettext_noop(
+        "Resection plus adjuvant TACE against resection alone, a systematic review and "
+        "meta-analysis of 26 studies, 6 of them randomised (CardioVascular and Interventional "
+        "Radiology 2019, doi 10.1007/s00270-019-02392-6): benefit greatest with MVI; subgroup "
+        "benefit also reported with satellite nodules and with margins under 1 cm. Subgroups of "
+        "observational studies: a reason to name these findings and send them to the meeting, "
+        "not to score them (ruleset 4)."
+    ),
 ]
 
 PRE_TACE_CHECKS = gettext_noop(
@@ -371,6 +462,18 @@ OUTCOMES = {
     "course_complete": gettext_noop(
         "The adjuvant course (1 to 2 sessions) is complete; no further adjuvant TACE."
     ),
+    "low_risk_adverse_pathology": gettext_noop(
+        "None of the three scored risk factors is present, but the pathology records adverse "
+        "findings (%(findings)s): adjuvant treatment, TACE included, is a decision for the "
+        "multidisciplinary meeting, and surveillance must not be less close than for a "
+        "high-risk patient."
+    ),
+    "second_session_after_one": gettext_noop(
+        "One adjuvant TACE session has already been given after this resection. A second and "
+        "last adjuvant TACE session is recommended, if liver function has recovered. Before "
+        "it: imaging (CT or MRI) to exclude early recurrence, and liver function, platelets, "
+        "creatinine and performance status checked."
+    ),
 }
 
 
@@ -398,6 +501,43 @@ class LiverPanel:
 
 
 @dataclass(frozen=True)
+class Pathology:
+    """Ruleset 4's pathology findings, each optional: "" (or None) when not recorded."""
+
+    resection_margin: str = ""
+    satellite_nodules: str = ""
+    mvi_grade: str = ""
+    afp_before_ng_ml: Decimal | None = None
+    afp_after_ng_ml: Decimal | None = None
+    tumor_rupture: str = ""
+
+    def findings(self) -> list[str]:
+        """The findings that fire, in the contract's order."""
+        afp = self.afp_after_ng_ml
+        fired = {
+            "r1_margin": self.resection_margin == "r1",
+            "satellite_nodules": self.satellite_nodules == "yes",
+            "tumor_rupture": self.tumor_rupture == "yes",
+            "mvi_m2": self.mvi_grade == "m2",
+            "afp_not_normalised": afp is not None and afp > AFP_NORMAL_MAX_NG_ML,
+            "narrow_margin": self.resection_margin == "lt_1cm",
+        }
+        return [code for code in PATHOLOGY_FINDINGS if fired[code]]
+
+
+NO_PATHOLOGY = Pathology()
+
+
+def mvi_inconsistency(vascular_invasion: str, mvi_grade: str) -> str | None:
+    """Which way an MVI grade contradicts the vascular invasion chosen, if it does."""
+    if mvi_grade in ("m1", "m2") and vascular_invasion == "none":
+        return MVI_WITHOUT_INVASION
+    if mvi_grade == "m0" and vascular_invasion == "microvascular":
+        return INVASION_WITHOUT_MVI
+    return None
+
+
+@dataclass(frozen=True)
 class Inputs:
     tumor_size_cm: Decimal
     tumor_count: int
@@ -405,21 +545,32 @@ class Inputs:
     cirrhosis_grade: str
     prior_adjuvant_tace_sessions: int = 0
     liver_panel: LiverPanel | None = None
+    pathology: Pathology = NO_PATHOLOGY
 
     @classmethod
     def from_data(cls, data: Mapping) -> "Inputs":
         """The inputs from validated values keyed by field name (a form's cleaned data,
         an assessment's fields): the one mapping from entered or stored values to the
-        rules. A bilirubin means a whole panel: the form refuses a partial one."""
+        rules. A bilirubin means a whole panel: the form refuses a partial one. The
+        pathology findings are read where given (ruleset 4's forms take them)."""
         panel = None
         if data.get("bilirubin") is not None:
             panel = LiverPanel(**{name: data[name] for name in _PANEL_FIELDS})
-        return cls(**{name: data[name] for name in _INPUT_FIELDS}, liver_panel=panel)
+        pathology = NO_PATHOLOGY
+        values = {name: data.get(name) for name in _PATHOLOGY_FIELDS}
+        if any(value not in (None, "") for value in values.values()):
+            pathology = Pathology(**{k: v for k, v in values.items() if v is not None})
+        return cls(
+            **{name: data[name] for name in _INPUT_FIELDS}, liver_panel=panel, pathology=pathology
+        )
 
 
 # dataclasses.fields() is slow for a batch's every line: the names once.
 _PANEL_FIELDS = tuple(field.name for field in fields(LiverPanel))
-_INPUT_FIELDS = tuple(field.name for field in fields(Inputs) if field.name != "liver_panel")
+_PATHOLOGY_FIELDS = tuple(field.name for field in fields(Pathology))
+_INPUT_FIELDS = tuple(
+    field.name for field in fields(Inputs) if field.name not in ("liver_panel", "pathology")
+)
 
 
 @dataclass(frozen=True)
@@ -432,6 +583,10 @@ class Result:
     cautions: list[str]
     rationale: list[str]
     liver_function: dict | None = None
+    # Ruleset 4: the findings adverse_pathology and narrow_margin name.
+    pathology_findings: list[str] = field(default_factory=list)
+    # Not part of the result's shape: what the outcome sentence reads in ruleset 4.
+    prior_adjuvant_tace_sessions: int = 0
 
     def as_dict(self) -> dict:
         result = {
@@ -445,6 +600,8 @@ class Result:
         }
         if self.ruleset != RULESET_1:
             result["liver_function"] = dict(self.liver_function) if self.liver_function else None
+        if _has(self.ruleset, RULESET_4):
+            result["pathology_findings"] = list(self.pathology_findings)
         return result
 
 
@@ -505,19 +662,37 @@ def _fired(table: dict[str, str], conditions: dict[str, bool], ruleset: str) -> 
     return [code for code in table if code in known and conditions[code]]
 
 
-def outcome(*, ruleset: str, risk_level: str, contraindications: list[str], cautions: list[str]):
+def outcome(
+    *,
+    ruleset: str,
+    risk_level: str,
+    contraindications: list[str],
+    cautions: list[str],
+    prior_sessions: int = 0,
+):
     """The code of the one outcome sentence, in the contract's order of precedence."""
     if "repeated_tace" in contraindications:
         return "course_complete"
+    if risk_level == LOW and "adverse_pathology" in cautions:
+        return "low_risk_adverse_pathology"
     if risk_level == LOW and contraindications and _has(ruleset, RULESET_3):
         return "low_risk_contraindicated"
     if risk_level == LOW:
         return "low_risk"
     if contraindications:
         return "contraindicated"
+    if _has(ruleset, RULESET_4):
+        return "second_session_after_one" if prior_sessions == 1 else "first_session"
     if "prior_tace" in cautions:
         return "second_session"
     return "first_session"
+
+
+def contraindication_sentences(ruleset: str) -> dict[str, str]:
+    """The contraindications' sentences in a result: each ruleset keeps its own."""
+    if _has(ruleset, RULESET_4):
+        return {**CONTRAINDICATIONS, **SENTENCES_FROM_RULESET_4}
+    return CONTRAINDICATIONS
 
 
 def caution_sentences(ruleset: str, *, recommended: bool) -> dict[str, str]:
@@ -526,6 +701,21 @@ def caution_sentences(ruleset: str, *, recommended: bool) -> dict[str, str]:
     if not recommended and _has(ruleset, RULESET_3):
         return {**CAUTIONS, **CAUTION_FINDINGS}
     return CAUTIONS
+
+
+def named_findings(pathology_findings: list[str], translate=lambda text: text) -> str:
+    """The adverse findings, in words, for the sentences that name them."""
+    adverse = [
+        translate(PATHOLOGY_FINDINGS[c]) for c in pathology_findings if c in ADVERSE_FINDINGS
+    ]
+    return translate(", ").join(adverse)
+
+
+def sentence(text: str, pathology_findings: list[str], translate=lambda text: text) -> str:
+    """One sentence of a result in the language translate() gives, the findings named."""
+    if "%(findings)s" not in text:
+        return translate(text)
+    return translate(text) % {"findings": named_findings(pathology_findings, translate)}
 
 
 def evaluate(inputs: Inputs, *, ruleset: str = LATEST_RULESET) -> Result:
@@ -541,6 +731,11 @@ def evaluate(inputs: Inputs, *, ruleset: str = LATEST_RULESET) -> Result:
         or inputs.vascular_invasion not in VASCULAR_INVASION_RULESET_1
     ):
         raise ValueError("ruleset 1 takes no liver panel and no portal_vein_main")
+    reads_pathology = _has(ruleset, RULESET_4)
+    pathology = inputs.pathology
+    if reads_pathology and mvi_inconsistency(inputs.vascular_invasion, pathology.mvi_grade):
+        raise ValueError("the MVI grade contradicts the vascular invasion (the form refuses it)")
+    findings = pathology.findings() if reads_pathology else []
     panel = inputs.liver_panel
     function = liver_function(panel) if panel else None
     child_pugh = function["child_pugh_class"] if function else None
@@ -568,12 +763,16 @@ def evaluate(inputs: Inputs, *, ruleset: str = LATEST_RULESET) -> Result:
         CAUTIONS,
         {
             "moderate_cirrhosis": inputs.cirrhosis_grade == "moderate",
-            "child_pugh_b": child_pugh == "B",
+            # From ruleset 4 a finding is said once: B8 to B9 is a contraindication.
+            "child_pugh_b": child_pugh == "B"
+            and not (reads_pathology and "child_pugh_b8_b9" in contraindications),
             "albi_grade_3": function is not None and function["albi_grade"] == 3,
             "decompensation_signs": panel is not None
             and (panel.ascites != "none" or panel.encephalopathy != "none")
             and inputs.cirrhosis_grade != "severe",
             "liver_panel_missing": panel is None,
+            "adverse_pathology": any(code in ADVERSE_FINDINGS for code in findings),
+            "narrow_margin": "narrow_margin" in findings,
             "main_portal_vein": inputs.vascular_invasion == "portal_vein_main",
             "prior_tace": inputs.prior_adjuvant_tace_sessions == 1,
         },
@@ -585,6 +784,8 @@ def evaluate(inputs: Inputs, *, ruleset: str = LATEST_RULESET) -> Result:
         "risk_factors": risk_factors,
         "contraindications": contraindications,
         "cautions": cautions,
+        "pathology_findings": findings,
+        "prior_adjuvant_tace_sessions": inputs.prior_adjuvant_tace_sessions,
     }
     return Result(
         ruleset=ruleset,
@@ -604,6 +805,8 @@ def rationale(
     risk_factors: list[str],
     contraindications: list[str],
     cautions: list[str],
+    pathology_findings: list[str] = (),
+    prior_adjuvant_tace_sessions: int = 0,
     translate=lambda text: text,
 ) -> list[str]:
     """The sentences of a result, from its codes: one per factor, contraindication and
@@ -612,9 +815,10 @@ def rationale(
     caution_sentence = caution_sentences(
         ruleset, recommended=risk_level == HIGH and not contraindications
     )
+    contraindication_sentence = contraindication_sentences(ruleset)
     sentences = [
         *(RISK_FACTORS[code] for code in risk_factors),
-        *(CONTRAINDICATIONS[code] for code in contraindications),
+        *(contraindication_sentence[code] for code in contraindications),
         *(caution_sentence[code] for code in cautions),
         OUTCOMES[
             outcome(
@@ -622,10 +826,11 @@ def rationale(
                 risk_level=risk_level,
                 contraindications=contraindications,
                 cautions=cautions,
+                prior_sessions=prior_adjuvant_tace_sessions,
             )
         ],
     ]
-    return [translate(sentence) for sentence in sentences]
+    return [sentence(text, pathology_findings, translate) for text in sentences]
 
 
 def first_session_window(resection_date: date) -> tuple[date, date]:
@@ -633,3 +838,10 @@ def first_session_window(resection_date: date) -> tuple[date, date]:
     applies to a recommendation of the first session only, never to a second."""
     start, end = FIRST_SESSION_WINDOW_DAYS
     return resection_date + timedelta(days=start), resection_date + timedelta(days=end)
+
+
+def second_session_window(first_session: date) -> tuple[date, date]:
+    """Ruleset 4: the second session's window, 4 to 8 weeks after the first session
+    (the protocol's convention, see SECOND_SESSION_WINDOW_DAYS)."""
+    start, end = SECOND_SESSION_WINDOW_DAYS
+    return first_session + timedelta(days=start), first_session + timedelta(days=end)

@@ -87,6 +87,7 @@ def apply_inputs(assessment: Assessment, *, data: dict, ruleset: str) -> None:
         setattr(assessment, name, data.get(name, assessment._meta.get_field(name).get_default()))
     result = rules.evaluate(inputs, ruleset=ruleset).as_dict()
     function = result.pop("liver_function", None) or {}
+    assessment.pathology_findings = result.pop("pathology_findings", [])
     for name, value in result.items():
         setattr(assessment, name, value)
     for name in Assessment.LIVER_FUNCTION:

@@ -192,15 +192,21 @@ def assessment_create(request):
     return render(request, "assessments/assessment_form.html", {"form": form})
 
 
-def _result_context(assessment: Assessment, *, made_on) -> dict:
-    """What templates/assessments/_result_card.html shows of an assessment, saved or not."""
+def _result_context(assessment: Assessment, *, made_on, patient=None) -> dict:
+    """What templates/assessments/_result_card.html shows of an assessment, saved or not
+    (an unsaved one with the patient it would belong to, if known)."""
     window = assessment.first_session_window() if assessment.resection_date else None
+    if patient is None and assessment.patient_id:
+        patient = assessment.patient
     return {
         "assessment": assessment,
         "window": window,
         "window_passed": window is not None and made_on > window[1],
+        "second_session": queries.second_session(assessment, patient),
         **wording.coded_sentences(assessment),
-        "rationale": wording.rationale(assessment),
+        # The factors, contraindications and cautions are listed with their sentences
+        # above it: the rationale shown adds the outcome, not the same sentences again.
+        "outcome": wording.rationale(assessment)[-1],
         "rules": rules,
     }
 
@@ -351,7 +357,14 @@ def _preview(request, form, **context):
     data = form.cleaned_data
     rule_fields = {*Assessment.RULE_INPUTS, *Assessment.PANEL_INPUTS} & set(form.fields)
     if not rule_fields & set(form.errors):
-        context.update(_result_context(_unsaved_assessment(form), made_on=timezone.localdate()))
+        amended = context.get("amended")
+        context.update(
+            _result_context(
+                _unsaved_assessment(form),
+                made_on=timezone.localdate(),
+                patient=amended.patient if amended else context.get("patient"),
+            )
+        )
     # Each lab value as typed, in the other unit, so that a unit slip shows.
     context["conversions"] = [
         (form[name].auto_id, data[name], data[f"{name}_unit"])
@@ -545,9 +558,15 @@ def patient_detail(request, pk):
     patient = get_object_or_404(Patient, pk=pk)
     audit.log_event(action=Action.VIEW_PATIENT, request=request, obj=patient, patient=patient)
     today = timezone.localdate()
-    assessments = patient.assessments.select_related("created_by", "signed_by").annotate(
-        window_state=queries.window_state(today)
-    )
+    # The window's state as the worklist gives it, the sessions recorded taken into account.
+    assessments = queries.with_sessions(
+        patient.assessments.select_related("created_by", "signed_by")
+    ).annotate(window_state=queries.window_state(today))
+    for assessment in assessments:
+        assessment.session_window = assessment.window() if assessment.window_state else None
+        if assessment.session_window:
+            assessment.days_left = (assessment.session_window[1] - today).days
+            assessment.days_ago = -assessment.days_left
     events = patient.events.select_related("assessment", "created_by")
     # One timeline in date order: an assessment at its resection, before that day's events.
     timeline = sorted(
@@ -679,7 +698,7 @@ def rules_page(request):
             (
                 code,
                 rules.fires_when(code, gettext),
-                gettext(sentence),
+                rules.sentence(sentence, list(rules.ADVERSE_FINDINGS), gettext),
                 gettext(" and ").join(r for r in rules.RULESETS if code in rules.RULESET_CODES[r]),
             )
             for code, sentence in codes.items()
@@ -698,11 +717,15 @@ def rules_page(request):
                 ),
                 (
                     gettext("Contraindications (any one rules TACE out)"),
-                    table(rules.CONTRAINDICATIONS),
+                    table(rules.contraindication_sentences(rules.LATEST_RULESET)),
                 ),
                 (gettext("Cautions (shown; the recommendation stands)"), table(rules.CAUTIONS)),
             ],
             "window": rules.FIRST_SESSION_WINDOW_DAYS,
+            "second_window": rules.SECOND_SESSION_WINDOW_DAYS,
+            "findings": [
+                (code, gettext(label)) for code, label in rules.PATHOLOGY_FINDINGS.items()
+            ],
             "bili": rules.CHILD_PUGH_BILIRUBIN_UMOL_L,
             "alb": rules.CHILD_PUGH_ALBUMIN_G_L,
             "inr": rules.CHILD_PUGH_INR,

@@ -18,6 +18,8 @@ def rationale(result) -> list[str]:
         risk_factors=result.risk_factors,
         contraindications=result.contraindications,
         cautions=result.cautions,
+        pathology_findings=result.pathology_findings,
+        prior_adjuvant_tace_sessions=result.prior_adjuvant_tace_sessions,
         translate=gettext,
     )
 
@@ -27,12 +29,16 @@ def coded_sentences(result) -> dict[str, list[tuple[str, str]]]:
     cautions = rules.caution_sentences(
         result.ruleset, recommended=result.recommendation == rules.RECOMMENDED
     )
+    contraindications = rules.contraindication_sentences(result.ruleset)
+    findings = result.pathology_findings
+
+    def said(text):
+        return rules.sentence(text, findings, gettext)
+
     return {
-        "factors": [(c, gettext(rules.RISK_FACTORS[c])) for c in result.risk_factors],
-        "contraindications": [
-            (c, gettext(rules.CONTRAINDICATIONS[c])) for c in result.contraindications
-        ],
-        "cautions": [(c, gettext(cautions[c])) for c in result.cautions],
+        "factors": [(c, said(rules.RISK_FACTORS[c])) for c in result.risk_factors],
+        "contraindications": [(c, said(contraindications[c])) for c in result.contraindications],
+        "cautions": [(c, said(cautions[c])) for c in result.cautions],
     }
 
 

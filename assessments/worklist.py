@@ -16,11 +16,12 @@ from .views import _assessment, permission_required
 def _windows(assessments, today) -> list[dict]:
     rows = []
     for assessment in assessments:
-        window = assessment.first_session_window()
+        window = assessment.window()
         rows.append(
             {
                 "assessment": assessment,
                 "window": window,
+                "second": assessment.advises_second_session,
                 "state": queries.WindowState(assessment.window_state),
                 "days_left": (window[1] - today).days,
                 "days_ago": (today - window[1]).days,
@@ -167,7 +168,8 @@ def assessment_print(request, pk):
             "printed_at": timezone.localtime(),
             "time_zone": timezone.get_current_timezone_name(),
             "window": assessment.first_session_window(),
+            "second_session": queries.second_session(assessment, assessment.patient),
             **wording.coded_sentences(assessment),
-            "rationale": wording.rationale(assessment),
+            "outcome": wording.rationale(assessment)[-1],
         },
     )

@@ -150,11 +150,11 @@ PANEL = {
 }
 
 
-def test_default_ruleset_is_3_with_liver_function(monkeypatch):
+def test_default_ruleset_is_4_with_liver_function(monkeypatch):
     code, out = recommend(monkeypatch, json.dumps(as_input("6.0", 1, "none", "none", 0) | PANEL))
     assert code == 0
     result = json.loads(out)
-    assert result["ruleset"] == "3"
+    assert result["ruleset"] == "4"
     # 3.0 mg/dL is exactly 51.3 umol/L: 2 points (the float trap would give 3).
     assert result["liver_function"] == {
         "child_pugh_score": 6,

@@ -329,10 +329,11 @@ def test_patient_page_queries_do_not_grow_with_the_events(reviewer_client, clini
     assert count() == few
 
 
-# Pathology: recorded, not scored
+# Pathology: recorded, not scored (ruleset 4 names it, and changes no recommendation)
 
 
 PATHOLOGY = {
+    "vascular_invasion": "microvascular",  # as the MVI grade says (ruleset 4 checks it)
     "resection_margin": "r1",
     "satellite_nodules": "yes",
     "mvi_grade": "m2",
@@ -343,11 +344,18 @@ PATHOLOGY = {
 
 
 @pytest.mark.parametrize("inputs", [{}, {"tumor_size_cm": "6.0"}, {"tumor_count": "3"}])
-def test_pathology_changes_no_result(clinician, inputs):
-    plain = record(clinician, **inputs)
+def test_pathology_changes_no_recommendation(clinician, inputs):
+    plain = record(clinician, **inputs, vascular_invasion="microvascular")
     findings = record(clinician, **inputs, **PATHOLOGY)
-    for name in Assessment.RESULT + ["rationale"]:
+    for name in ["ruleset", "recommendation", "risk_level", "risk_factors", "contraindications"]:
         assert getattr(findings, name) == getattr(plain, name), name
+    assert findings.cautions == [*plain.cautions, "adverse_pathology"]
+    assert findings.pathology_findings == [
+        "r1_margin",
+        "satellite_nodules",
+        "tumor_rupture",
+        "mvi_m2",
+    ]  # AFP 8 ng/mL after surgery has normalised
     assert (findings.mvi_grade, str(findings.afp_before_ng_ml)) == ("m2", "1250.5")
 
 
@@ -373,7 +381,7 @@ def test_pathology_in_the_detail_page_history_export_and_api(
 ):
     assessment = record(clinician, **PATHOLOGY)
     html = consultant_client.get(assessment.get_absolute_url()).content.decode()
-    assert "recorded for follow-up; not part of the recommendation" in html
+    assert "read by the rules: adverse findings are named in the advice" in html
     assert "Involved (R1)" in html and "1250.5 ng/mL" in html
     exported = consultant_client.get(reverse("assessments:export")).content.decode()
     header, row = list(csv.reader(io.StringIO(exported)))[:2]

@@ -298,7 +298,7 @@ def test_filters_by_resection_year_and_ruleset(clinician):
     assert total(year=last_year.year) == 1
     assert total(year=this_year.year) == 1 + (old_year == this_year.year)
     assert total(ruleset="1") == 1
-    assert total(ruleset="3") == 2
+    assert total(ruleset="4") == 2
     assert outcomes.resection_years() == list(range(TODAY.year, last_year.year - 1, -1))
 
 
@@ -336,7 +336,7 @@ def read_csv(response):
 @pytest.mark.parametrize("chart", ["monthly", "adherence", "rfs-risk", "rfs-tace"])
 def test_each_chart_has_an_audited_csv(consultant_client, cohort, chart):
     response = consultant_client.get(
-        reverse("assessments:outcomes_csv", args=[chart]), {"ruleset": "3"}
+        reverse("assessments:outcomes_csv", args=[chart]), {"ruleset": "4"}
     )
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -344,7 +344,7 @@ def test_each_chart_has_an_audited_csv(consultant_client, cohort, chart):
     rows = read_csv(response)
     assert len(rows) > 1
     (exported,) = events(AuditEvent.Action.EXPORT)
-    assert exported.detail == {"what": "outcomes", "chart": chart, "filters": {"ruleset": "3"}}
+    assert exported.detail == {"what": "outcomes", "chart": chart, "filters": {"ruleset": "4"}}
 
 
 def test_the_survival_csv_holds_each_step(reviewer_client, cohort):

@@ -87,8 +87,10 @@ def test_the_preview_is_the_detail_pages_result_card(clinician_client, valid_dat
         assert getattr(shown, name) == getattr(saved, name), name
     detail = clinician_client.get(saved.get_absolute_url()).content.decode()
     html = answer.content.decode()
+    # Each sentence once: the codes' in their lists, then the outcome.
     for sentence in saved.rationale:
-        assert f"<li>{sentence}</li>" in html and f"<li>{sentence}</li>" in detail
+        assert html.count(f">{sentence}</") == 1 and detail.count(f">{sentence}</") == 1
+    assert f'<p class="mb-0" data-outcome>{saved.rationale[-1]}</p>' in detail
     assert "Child-Pugh 8 (class B); ALBI -1.761 (grade 2)" in html
     assert "Child-Pugh 8 (class B); ALBI -1.761 (grade 2)" in detail
     assert 'class="card result-card result-not_recommended"' in html

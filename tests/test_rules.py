@@ -361,10 +361,14 @@ def test_each_ruleset_emits_its_own_codes_and_those_before_it():
     every = set(rules.RISK_FACTORS) | set(rules.CONTRAINDICATIONS) | set(rules.CAUTIONS)
     ruleset_2 = {"child_pugh_c", "child_pugh_b", "albi_grade_3", "main_portal_vein"}
     ruleset_3 = {"child_pugh_b8_b9", "decompensation_signs", "liver_panel_missing"}
+    ruleset_4 = {"adverse_pathology", "narrow_margin"}
+    # Ruleset 4 no longer lists one prior session as a caution.
+    assert rules.RULESET_CODES["4"] == every - {"prior_tace"}
+    every -= ruleset_4
     assert rules.RULESET_CODES["3"] == every
     assert rules.RULESET_CODES["2"] == every - ruleset_3
     assert rules.RULESET_CODES["1"] == every - ruleset_3 - ruleset_2
-    assert set(rules.FIRES_WHEN) == every
+    assert set(rules.FIRES_WHEN) == every | ruleset_4
 
 
 RECORDED = Path(__file__).parent / "data" / "results_before_ruleset_3.jsonl"

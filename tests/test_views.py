@@ -42,7 +42,7 @@ def test_valid_post_creates_one_assessment(clinician_client, clinician, valid_da
     assert assessment.patient.mrn == "MRN-0001"
     assert assessment.tumor_size_cm == Decimal("5.1")
     assert assessment.created_by == clinician
-    assert assessment.ruleset == "3"
+    assert assessment.ruleset == "4"
     assert assessment.recommendation == "recommended"
     assert assessment.risk_level == "high"
     assert assessment.risk_factors == ["tumor_gt_5cm"]
@@ -109,7 +109,7 @@ def test_detail_page_shows_the_result(clinician_client, clinician):
     start, end = (dateformat.format(resected + timedelta(days=d), "j M Y") for d in (28, 42))
     assert f"{start} to {end}" in html
     assert "window for the first session had passed" in html
-    assert "Ruleset 3" in html
+    assert "Ruleset 4" in html
     assert "dr-lee" in html
     assert "does not replace" in html
 

@@ -69,7 +69,7 @@ def test_evaluate_logs_no_inputs(clinician_api):
     clinician_api.post("evaluate", {**INPUTS, "tumor_size_cm": "7.3"})
     clinician_api.post("evaluate", {**INPUTS, "tumor_size_cm": "seven"})
     valid, invalid = AuditEvent.objects.filter(action=Action.API_EVALUATE).order_by("id")
-    assert valid.detail == {"via": "api", "token": "dr-lee-system", "valid": True, "ruleset": "3"}
+    assert valid.detail == {"via": "api", "token": "dr-lee-system", "valid": True, "ruleset": "4"}
     assert invalid.detail == {
         "via": "api",
         "token": "dr-lee-system",

@@ -45,7 +45,7 @@ def recommend(obj, *args) -> str:
     return out.getvalue().rstrip("\n")
 
 
-@pytest.mark.parametrize("ruleset", [None, "1", "2", "3"])
+@pytest.mark.parametrize("ruleset", [None, "1", "2", "3", "4"])
 @pytest.mark.parametrize("panel", [False, True])
 def test_evaluate_answers_what_recommend_prints(clinician_api, ruleset, panel):
     inputs = {**INPUTS, **(PANEL if panel and ruleset != "1" else {})}
@@ -55,6 +55,31 @@ def test_evaluate_answers_what_recommend_prints(clinician_api, ruleset, panel):
     args = ["--ruleset", ruleset] if ruleset else []
     assert response.content.decode() == recommend(inputs, *args)  # byte for byte
     assert response.json()["ruleset"] == (ruleset or rules.LATEST_RULESET)
+
+
+PATHOLOGY = {
+    "resection_margin": "r1",
+    "satellite_nodules": "no",
+    "tumor_rupture": "yes",
+    "mvi_grade": "m0",
+    "afp_before_ng_ml": 1200,
+    "afp_after_ng_ml": "850.5",
+}
+
+
+def test_evaluate_takes_the_pathology_under_ruleset_4(clinician_api):
+    response = clinician_api.post("evaluate", {**INPUTS, **PATHOLOGY})
+    assert response.status_code == 200
+    assert response.content.decode() == recommend({**INPUTS, **PATHOLOGY})
+    result = response.json()
+    assert result["pathology_findings"] == ["r1_margin", "tumor_rupture", "afp_not_normalised"]
+    assert "adverse_pathology" in result["cautions"]
+    refused = clinician_api.post("evaluate", {**INPUTS, **PATHOLOGY, "ruleset": "3"})
+    assert refused.status_code == 400
+    assert set(refused.json()["errors"]) == set(PATHOLOGY)
+    typed = clinician_api.post("evaluate", {**INPUTS, "satellite_nodules": True, "mvi_grade": "m2"})
+    assert typed.json()["errors"]["satellite_nodules"] == ["Choose one of: yes, no."]
+    assert set(typed.json()["errors"]) == {"satellite_nodules", "vascular_invasion", "mvi_grade"}
 
 
 def test_evaluate_stores_nothing(clinician_api):
@@ -67,7 +92,7 @@ def test_evaluate_refuses_a_bad_ruleset_and_language_naming_them(clinician_api):
     assert response.status_code == 400
     assert response.json() == {
         "errors": {
-            "ruleset": ["Choose one of: 1, 2, 3."],
+            "ruleset": ["Choose one of: 1, 2, 3, 4."],
             "language": ["Choose one of: en, zh-hans."],
         }
     }

@@ -108,7 +108,7 @@ def test_liver_function_rules_and_reevaluation_pages(
         page.goto(path)
         found[name] = axe_violations(page)
     expect(page.locator("[data-newer-ruleset]")).to_be_visible()
-    page.get_by_role("link", name="Re-evaluate under ruleset 3").click()
+    page.get_by_role("link", name="Re-evaluate under ruleset 4").click()
     # The form opens filled in: the preview shows its result, which is checked too.
     expect(page.locator("#preview")).to_have_attribute("data-state", "result")
     found["re-evaluate"] = axe_violations(page)

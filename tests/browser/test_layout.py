@@ -70,9 +70,10 @@ def test_detail_prints_as_a_one_page_summary(clinician_page, consultant, recomme
         "Moderate: compensated",
         "Child-Pugh score (class B)",
         "Rationale",
+        "The largest tumor is larger than 5 cm: a high risk of recurrence.",  # in its list
         "A second and last adjuvant TACE session is recommended",
         "Discussed at the multidisciplinary meeting.",
-        "Ruleset 3",
+        "Ruleset 4",
         "dr-lee",
         f"{recommended.created_at:%-d %b %Y}",
         "does not replace",

@@ -101,7 +101,7 @@ def test_recommended_with_the_window_as_dates(ehr, clinician):
         f"Adjuvant TACE recommended: first session {start:%-d %b %Y} to {end:%-d %b %Y}"
     )
     assert card["links"][0]["url"] == f"http://testserver/assessments/{assessment.pk}/"
-    assert card["source"]["label"] == "Adjuvant TACE decision support, ruleset 3"
+    assert card["source"]["label"] == "Adjuvant TACE decision support, ruleset 4"
     for text in ["Largest tumor > 5 cm", "No liver panel", "**Rationale**",
                  "The largest tumor is larger than 5 cm: a high risk of recurrence."]:  # fmt: skip
         assert text in card["detail"]
@@ -186,7 +186,7 @@ def test_cards_in_chinese(ehr, clinician):
     record(clinician, tumor_size_cm="3.0")
     card = one_card(ehr, **ZH)
     assert card["summary"] == "不推荐辅助性TACE：复发风险低"
-    assert card["source"]["label"] == "辅助性TACE 决策支持，规则集 3"
+    assert card["source"]["label"] == "辅助性TACE 决策支持，规则集 4"
     assert card["links"][0]["label"] == "打开评估"
     assert "复发风险" in card["detail"]
     # The codes the EHR may send back are the same in every language.

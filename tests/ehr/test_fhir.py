@@ -56,7 +56,7 @@ def test_the_mapping(reviewer_client, clinician, settings):
         "type": "Patient",
     }
     assert resource["occurrenceDateTime"].startswith(assessment.created_at.date().isoformat())
-    assert resource["method"]["coding"][0]["code"] == "3"
+    assert resource["method"]["coding"][0]["code"] == "4"
     condition = by_id(resource)["hcc"]
     assert condition["code"]["coding"][0] == {
         "system": "http://snomed.info/sct",
@@ -235,7 +235,7 @@ def test_every_kind_of_assessment_maps_to_valid_fhir(clinician):
     with override_settings(DEBUG=True):
         call_command("seed_demo", count=120, stdout=io.StringIO())
     assessments = list(Assessment.objects.select_related("patient"))
-    assert {a.ruleset for a in assessments} == {"1", "2", "3"}
+    assert {a.ruleset for a in assessments} == {"1", "2", "3", "4"}
     assert {a.status for a in assessments} == {"draft", "signed", "voided"}
     for assessment in assessments:
         resource = fhir.risk_assessment(assessment)
