@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "assessments",
+    "outcomes",
 ]
 
 MIDDLEWARE = [

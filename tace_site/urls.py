@@ -5,6 +5,9 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from assessments import urls as assessment_urls
+from outcomes import urls as outcome_urls
+
 from . import views
 
 urlpatterns = [
@@ -24,5 +27,9 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("api/v1/", include("api.urls")),
     path("", include("ehr.urls")),
-    path("", include("assessments.urls")),
+    # The outcomes keep their names in the assessments namespace.
+    path(
+        "",
+        include((assessment_urls.urlpatterns + outcome_urls.urlpatterns, assessment_urls.app_name)),
+    ),
 ]

@@ -113,7 +113,7 @@ def test_refuses_with_debug_off():
 def test_follow_up_follows_the_rules_of_the_record():
     from django.utils import timezone
 
-    from assessments import outcomes
+    from outcomes import report as outcomes
     from assessments.models import FollowUpEvent
 
     seed_demo(count=600)

@@ -10,8 +10,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments import outcomes, rules, services
+from assessments import rules, services
 from assessments.models import Assessment, AuditEvent, FollowUpEvent
+from outcomes import report as outcomes
 from tests.conftest import events, record, ruleset_1_assessment
 
 pytestmark = pytest.mark.django_db
