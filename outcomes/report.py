@@ -23,7 +23,10 @@ from django.db.models import (
     CharField,
     DateField,
     Exists,
+    ExpressionWrapper,
     F,
+    Max,
+    Min,
     OuterRef,
     Q,
     Subquery,
@@ -64,8 +67,6 @@ class Filters:
 
 def resection_years() -> list[int]:
     """The years the filter offers: from the first resection recorded to the last."""
-    from django.db.models import Max, Min
-
     span = Assessment.objects.exclude(status=Assessment.Status.VOIDED).aggregate(
         first=Min("resection_date"), last=Max("resection_date")
     )
@@ -81,57 +82,49 @@ COLUMNS = [
     "patient_id",
     "resection_date",
     "next_at",
-    "endpoint_at",
-    "endpoint_kind",
-    "last_seen_at",
-    "session_at",
     "in_force",
     "ruleset_first",
 ]
+EVENT_COLUMNS = ["patient_id", "resection_date", "recurrence_at", "death_at", "last_seen_at"]
+SESSION_COLUMNS = ["patient_id", "resection_date", "session_at"]
 
 
 def resections_query():
-    """One row per resection, everything the report needs computed by the database."""
+    """One row per resection: its next resection, and the version of its assessment in
+    force when the window closed. Each subquery reads only the row's own columns."""
     live = Assessment.objects.exclude(status=Assessment.Status.VOIDED)
     same_patient = live.filter(patient_id=OuterRef("patient_id"))
     history = Assessment.history.filter(id=OuterRef("id"))
-    recorded = FollowUpEvent.objects.filter(
-        status=FollowUpEvent.Status.RECORDED, patient_id=OuterRef("patient_id")
-    )
-    # Events of this resection: after it (or on the day of the patient's first
-    # resection), up to and including the day of the next one.
-    window = recorded.filter(
-        Q(date__gt=OuterRef("resection_date"))
-        | (Q(date=OuterRef("resection_date")) & Q(date=OuterRef("first_at"))),
-        date__lte=OuterRef("until"),
-    )
-    endpoint = window.filter(
-        kind__in=[FollowUpEvent.Kind.RECURRENCE, FollowUpEvent.Kind.DEATH]
-    ).order_by("date", "-kind")  # a recurrence and a death the same day: the recurrence
-    session = recorded.filter(
-        kind=FollowUpEvent.Kind.TACE_SESSION,
-        assessment__patient_id=OuterRef("patient_id"),
-        assessment__resection_date=OuterRef("resection_date"),
-        date__gte=OuterRef("resection_date"),
-        date__lte=OuterRef("until"),
-    ).order_by("date")
     # The version in force when the window closed: the latest saved before the day
     # after its end, or the first version for an assessment made later.
     closes = F("resection_date") + timedelta(days=WINDOW_END_DAYS + 1)
-    in_force = (
-        history.filter(Q(history_date__lt=OuterRef("closes")) | Q(history_type="+"))
-        .order_by("-history_date", "-history_id")
-        .annotate(
-            packed=Concat(
-                "recommendation",
-                Value(":"),
-                "risk_level",
-                Value(":"),
-                Cast("prior_adjuvant_tace_sessions", CharField()),
-                output_field=CharField(),
+
+    def in_force(outer=OuterRef):
+        return (
+            Assessment.history.filter(id=outer("id"))
+            .filter(Q(history_date__lt=closes_of(outer)) | Q(history_type="+"))
+            .order_by("-history_date", "-history_id")
+        )
+
+    def closes_of(outer):
+        return (
+            closes
+            if outer is OuterRef
+            else ExpressionWrapper(
+                OuterRef(OuterRef("resection_date")) + timedelta(days=WINDOW_END_DAYS + 1),
+                output_field=DateField(),
             )
         )
-        .values("packed")[:1]
+
+    packed = in_force().annotate(
+        packed=Concat(
+            "recommendation",
+            Value(":"),
+            "risk_level",
+            Value(":"),
+            Cast("prior_adjuvant_tace_sessions", CharField()),
+            output_field=CharField(),
+        )
     )
     return (
         live.exclude(
@@ -142,40 +135,67 @@ def resections_query():
             )
         )
         .annotate(
-            first_at=Subquery(same_patient.order_by("resection_date").values("resection_date")[:1]),
+            closes=closes,
             next_at=Subquery(
                 same_patient.filter(resection_date__gt=OuterRef("resection_date"))
                 .order_by("resection_date")
                 .values("resection_date")[:1]
             ),
-            until=Coalesce("next_at", Value(FAR), output_field=DateField()),
-            closes=closes,
-        )
-        .annotate(
-            endpoint_at=Subquery(endpoint.values("date")[:1]),
-            endpoint_kind=Subquery(endpoint.values("kind")[:1]),
-            last_seen_at=Subquery(window.order_by("-date").values("date")[:1]),
-            session_at=Subquery(session.values("date")[:1]),
-            in_force=Subquery(in_force),
-        )
-        .annotate(
+            in_force=Subquery(packed.values("packed")[:1]),
             ruleset_first=Subquery(
                 history.filter(
                     recommendation=Subquery(
-                        Assessment.history.filter(id=OuterRef(OuterRef("id")))
-                        .filter(
-                            Q(history_date__lt=OuterRef(OuterRef("closes"))) | Q(history_type="+")
-                        )
-                        .order_by("-history_date", "-history_id")
-                        .values("recommendation")[:1]
+                        in_force(lambda name: OuterRef(OuterRef(name))).values("recommendation")[:1]
                     )
                 )
                 .order_by("history_date", "history_id")
                 .values("ruleset")[:1]
-            )
+            ),
         )
         .order_by()
         .values_list(*COLUMNS)
+    )
+
+
+def events_query():
+    """The recurrences, deaths and last follow-up of each resection: each event given to
+    the latest resection before its date, or to the first one on its own day."""
+    live = Assessment.objects.exclude(status=Assessment.Status.VOIDED)
+    same_patient = live.filter(patient_id=OuterRef("patient_id")).order_by()
+    before = same_patient.filter(resection_date__lt=OuterRef("date"))
+    first = same_patient.order_by("resection_date").values("resection_date")[:1]
+    recorded = FollowUpEvent.objects.filter(status=FollowUpEvent.Status.RECORDED)
+    return (
+        recorded.annotate(
+            resection=Coalesce(
+                Subquery(before.order_by("-resection_date").values("resection_date")[:1]),
+                Subquery(first),
+            )
+        )
+        .filter(resection__lte=F("date"))
+        .order_by()
+        .values("patient_id", "resection")
+        .annotate(
+            recurrence_at=Min("date", filter=Q(kind=FollowUpEvent.Kind.RECURRENCE)),
+            death_at=Min("date", filter=Q(kind=FollowUpEvent.Kind.DEATH)),
+            last_seen_at=Max("date"),
+        )
+        .values_list("patient_id", "resection", "recurrence_at", "death_at", "last_seen_at")
+    )
+
+
+def sessions_query():
+    """Each resection's first session, through the assessment the session is linked to."""
+    return (
+        FollowUpEvent.objects.filter(
+            status=FollowUpEvent.Status.RECORDED,
+            kind=FollowUpEvent.Kind.TACE_SESSION,
+            date__gte=F("assessment__resection_date"),
+        )
+        .order_by()
+        .values("assessment__patient_id", "assessment__resection_date")
+        .annotate(session_at=Min("date"))
+        .values_list("assessment__patient_id", "assessment__resection_date", "session_at")
     )
 
 
@@ -185,14 +205,32 @@ def load_frame():
     import pandas as pd
 
     frame = pd.DataFrame.from_records(list(resections_query()), columns=COLUMNS)
+    keys = ["patient_id", "resection_date"]
+    frame = frame.merge(
+        pd.DataFrame.from_records(list(events_query()), columns=EVENT_COLUMNS), on=keys, how="left"
+    ).merge(
+        pd.DataFrame.from_records(list(sessions_query()), columns=SESSION_COLUMNS),
+        on=keys,
+        how="left",
+    )
     packed = frame["in_force"].fillna("::0").str.split(":", expand=True)
     if packed.shape[1] < 3:  # an empty record
         packed = pd.DataFrame(columns=[0, 1, 2])
     frame["recommendation"], frame["risk_level"] = packed[0], packed[1]
     frame["prior_sessions"] = pd.to_numeric(packed[2]).astype("int64")
     frame["resection_date"] = pd.to_datetime(frame["resection_date"])
-    for name in ("next_at", "endpoint_at", "last_seen_at", "session_at"):
+    for name in ("next_at", "recurrence_at", "death_at", "last_seen_at", "session_at"):
         frame[name] = (pd.to_datetime(frame[name]) - frame["resection_date"]).dt.days
+    # A session after the next resection is not this resection's.
+    frame.loc[frame["session_at"] > frame["next_at"], "session_at"] = np.nan
+    # The first endpoint; a recurrence and a death the same day: the recurrence.
+    frame["endpoint_at"] = frame[["recurrence_at", "death_at"]].min(axis=1)
+    frame["endpoint_kind"] = np.where(
+        frame["recurrence_at"].le(frame["death_at"]) | frame["death_at"].isna(),
+        str(FollowUpEvent.Kind.RECURRENCE),
+        str(FollowUpEvent.Kind.DEATH),
+    )
+    frame.loc[frame["endpoint_at"].isna(), "endpoint_kind"] = None
     frame["year"] = frame["resection_date"].dt.year
     event = frame["endpoint_at"].notna()
     frame["event"] = event
