@@ -13,26 +13,23 @@ resection, at day 0. A session counts only for the resection of the assessment i
 linked to, and only up to the next resection. The recommendation, risk level and
 prior sessions are those in force when the first session's window closed (day 42),
 from the assessment's history; the ruleset is that of the first version that gave
-the recommendation. All of this is one SQL query; the statistics work on its columns.
+the recommendation. The database groups the events and sessions per resection; the
+rest is done on whole columns (pandas), never row by row in Python.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from django.db.models import (
-    CharField,
-    DateField,
     Exists,
-    ExpressionWrapper,
     F,
     Max,
     Min,
     OuterRef,
     Q,
     Subquery,
-    Value,
 )
-from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from assessments import rules
@@ -45,7 +42,6 @@ MIN_PATIENTS = 10  # no test or hazard ratio for a smaller group
 WINDOW_START_DAYS, WINDOW_END_DAYS = rules.FIRST_SESSION_WINDOW_DAYS
 LANDMARK_DAYS = WINDOW_END_DAYS  # the default landmark: the window's last day
 RECURRENCE, DEATH = 1, 2  # event codes for the competing risks
-FAR = date(9999, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -78,83 +74,68 @@ def resection_years() -> list[int]:
 # The record, one row per resection
 
 
-COLUMNS = [
-    "patient_id",
-    "resection_date",
-    "next_at",
-    "in_force",
-    "ruleset_first",
+COLUMNS = ["id", "patient_id", "resection_date", "next_at"]
+HISTORY_COLUMNS = [
+    "id",
+    "history_date",
+    "history_type",
+    "recommendation",
+    "risk_level",
+    "prior_adjuvant_tace_sessions",
+    "ruleset",
 ]
 EVENT_COLUMNS = ["patient_id", "resection_date", "recurrence_at", "death_at", "last_seen_at"]
 SESSION_COLUMNS = ["patient_id", "resection_date", "session_at"]
 
 
 def resections_query():
-    """One row per resection: its next resection, and the version of its assessment in
-    force when the window closed. Each subquery reads only the row's own columns."""
+    """One row per resection (its first assessment not voided) and its next resection."""
     live = Assessment.objects.exclude(status=Assessment.Status.VOIDED)
     same_patient = live.filter(patient_id=OuterRef("patient_id"))
-    history = Assessment.history.filter(id=OuterRef("id"))
-    # The version in force when the window closed: the latest saved before the day
-    # after its end, or the first version for an assessment made later.
-    closes = F("resection_date") + timedelta(days=WINDOW_END_DAYS + 1)
-
-    def in_force(outer=OuterRef):
-        return (
-            Assessment.history.filter(id=outer("id"))
-            .filter(Q(history_date__lt=closes_of(outer)) | Q(history_type="+"))
-            .order_by("-history_date", "-history_id")
-        )
-
-    def closes_of(outer):
-        return (
-            closes
-            if outer is OuterRef
-            else ExpressionWrapper(
-                OuterRef(OuterRef("resection_date")) + timedelta(days=WINDOW_END_DAYS + 1),
-                output_field=DateField(),
-            )
-        )
-
-    packed = in_force().annotate(
-        packed=Concat(
-            "recommendation",
-            Value(":"),
-            "risk_level",
-            Value(":"),
-            Cast("prior_adjuvant_tace_sessions", CharField()),
-            output_field=CharField(),
-        )
-    )
+    twin = same_patient.filter(resection_date=OuterRef("resection_date"), id__lt=OuterRef("id"))
     return (
-        live.exclude(
-            Exists(
-                same_patient.filter(
-                    resection_date=OuterRef("resection_date"), id__lt=OuterRef("id")
-                )
-            )
-        )
+        live.exclude(Exists(twin))
         .annotate(
-            closes=closes,
             next_at=Subquery(
                 same_patient.filter(resection_date__gt=OuterRef("resection_date"))
                 .order_by("resection_date")
                 .values("resection_date")[:1]
-            ),
-            in_force=Subquery(packed.values("packed")[:1]),
-            ruleset_first=Subquery(
-                history.filter(
-                    recommendation=Subquery(
-                        in_force(lambda name: OuterRef(OuterRef(name))).values("recommendation")[:1]
-                    )
-                )
-                .order_by("history_date", "history_id")
-                .values("ruleset")[:1]
-            ),
+            )
         )
         .order_by()
         .values_list(*COLUMNS)
     )
+
+
+def history_query():
+    """Every version of the assessments not voided, oldest first."""
+    live = Assessment.objects.exclude(status=Assessment.Status.VOIDED)
+    return (
+        Assessment.history.filter(id__in=live.values("id"))
+        .order_by("id", "history_date", "history_id")
+        .values_list(*HISTORY_COLUMNS)
+    )
+
+
+def in_force(frame, history):
+    """Per resection, the version in force when the window closed (the latest saved
+    before the day after the window's end, or the first version of an assessment made
+    later), and the ruleset of the first version that gave that recommendation."""
+    import pandas as pd
+
+    history = history.merge(frame[["id", "resection_date"]], on="id")
+    saved = pd.to_datetime(history["history_date"], utc=True).dt.tz_localize(None)
+    closes = history["resection_date"] + pd.Timedelta(days=WINDOW_END_DAYS + 1)
+    kept = history[(saved < closes) | (history["history_type"] == "+")]
+    current = kept.groupby("id").tail(1).set_index("id")
+    same = (
+        history["recommendation"].to_numpy()
+        == current.loc[history["id"], "recommendation"].to_numpy()
+    )
+    first = history[same].groupby("id").head(1).set_index("id")["ruleset"]
+    return current.assign(ruleset_first=first)[
+        ["recommendation", "risk_level", "prior_adjuvant_tace_sessions", "ruleset_first"]
+    ].rename(columns={"prior_adjuvant_tace_sessions": "prior_sessions"})
 
 
 def events_query():
@@ -205,20 +186,15 @@ def load_frame():
     import pandas as pd
 
     frame = pd.DataFrame.from_records(list(resections_query()), columns=COLUMNS)
-    keys = ["patient_id", "resection_date"]
-    frame = frame.merge(
-        pd.DataFrame.from_records(list(events_query()), columns=EVENT_COLUMNS), on=keys, how="left"
-    ).merge(
-        pd.DataFrame.from_records(list(sessions_query()), columns=SESSION_COLUMNS),
-        on=keys,
-        how="left",
-    )
-    packed = frame["in_force"].fillna("::0").str.split(":", expand=True)
-    if packed.shape[1] < 3:  # an empty record
-        packed = pd.DataFrame(columns=[0, 1, 2])
-    frame["recommendation"], frame["risk_level"] = packed[0], packed[1]
-    frame["prior_sessions"] = pd.to_numeric(packed[2]).astype("int64")
     frame["resection_date"] = pd.to_datetime(frame["resection_date"])
+    history = pd.DataFrame.from_records(list(history_query()), columns=HISTORY_COLUMNS)
+    frame = frame.join(in_force(frame, history), on="id")
+    frame["prior_sessions"] = frame["prior_sessions"].fillna(0).astype("int64")
+    keys = ["patient_id", "resection_date"]
+    for query, columns in ((events_query, EVENT_COLUMNS), (sessions_query, SESSION_COLUMNS)):
+        rows = pd.DataFrame.from_records(list(query()), columns=columns)
+        rows["resection_date"] = pd.to_datetime(rows["resection_date"])
+        frame = frame.merge(rows, on=keys, how="left")
     for name in ("next_at", "recurrence_at", "death_at", "last_seen_at", "session_at"):
         frame[name] = (pd.to_datetime(frame[name]) - frame["resection_date"]).dt.days
     # A session after the next resection is not this resection's.
