@@ -384,6 +384,14 @@ class Comparison:
     why_not: str = ""  # why p and hr are not given
 
 
+def _counted(frame, columns):
+    """The distinct rows of columns and how many resections each stands for: the
+    estimators take them as weights, so their work grows with the distinct days of
+    follow-up, not with the resections."""
+    counted = frame.groupby(list(columns), sort=True).size().rename("weight").reset_index()
+    return counted
+
+
 def _at_risk(months, at):
     import numpy as np
 
@@ -416,15 +424,21 @@ def kaplan_meier(frame, *, label) -> Curve:
     if frame.empty:
         curve.at_marks = [{"month": m, "at_risk": 0, "survival": None} for m in AT_RISK_MONTHS]
         return curve
-    fitter = KaplanMeierFitter().fit(months, frame["event"].to_numpy(), label="s")
+    counted = _counted(frame, ["days", "event"])
+    fitter = KaplanMeierFitter().fit(
+        counted["days"] / DAYS_PER_MONTH,
+        counted["event"],
+        weights=counted["weight"],
+        label="s",
+    )
     bounds = fitter.confidence_interval_
     table = fitter.event_table.reindex(bounds.index, fill_value=0)
     estimate = fitter.survival_function_.iloc[:, 0]
     for time, at_risk, events, censored, value, lower, upper in zip(
         bounds.index.astype(float).tolist(),
-        table["at_risk"].astype(int).tolist(),
-        table["observed"].astype(int).tolist(),
-        table["censored"].astype(int).tolist(),
+        table["at_risk"].round().astype(int).tolist(),
+        table["observed"].round().astype(int).tolist(),
+        table["censored"].round().astype(int).tolist(),
         estimate.astype(float).tolist(),
         bounds.iloc[:, 0].astype(float).tolist(),
         bounds.iloc[:, 1].astype(float).tolist(),
@@ -466,9 +480,15 @@ def _testable(groups) -> str:
 def log_rank_p(a, b) -> float:
     from lifelines.statistics import logrank_test
 
+    a, b = _counted(a, ["days", "event"]), _counted(b, ["days", "event"])
     return float(
         logrank_test(
-            a["days"], b["days"], event_observed_A=a["event"], event_observed_B=b["event"]
+            a["days"],
+            b["days"],
+            event_observed_A=a["event"],
+            event_observed_B=b["event"],
+            weights_A=a["weight"],
+            weights_B=b["weight"],
         ).p_value
     )
 
@@ -483,20 +503,22 @@ def _ratio(summary, name) -> tuple[float, float, float]:
 
 
 def cox_hr(a, b) -> tuple[float, float, float]:
-    """Group a against group b, a Cox model; robust errors clustered by patient (a
-    patient resected twice is in the data twice)."""
+    """Group a against group b, a Cox model (Efron's ties, on the distinct rows weighted
+    by their counts)."""
     import pandas as pd
     from lifelines import CoxPHFitter
 
-    data = pd.DataFrame(
-        {
-            "days": pd.concat([a["days"], b["days"]]),
-            "event": pd.concat([a["event"], b["event"]]).astype(int),
-            "group": [1] * len(a) + [0] * len(b),
-            "patient": pd.concat([a["patient_id"], b["patient_id"]]),
-        }
+    data = _counted(
+        pd.DataFrame(
+            {
+                "days": pd.concat([a["days"], b["days"]]),
+                "event": pd.concat([a["event"], b["event"]]).astype(int),
+                "group": [1] * len(a) + [0] * len(b),
+            }
+        ),
+        ["days", "event", "group"],
     )
-    fitter = CoxPHFitter().fit(data, "days", "event", cluster_col="patient")
+    fitter = CoxPHFitter().fit(data, "days", "event", weights_col="weight")
     return _ratio(fitter.summary, "group")
 
 
@@ -546,9 +568,15 @@ def aalen_johansen(frame, *, label) -> Incidence:
     with warnings.catch_warnings():
         # Tied times are moved by a fixed, seeded jitter of a millionth of a month.
         warnings.filterwarnings("ignore", message="Tied event times")
+        counted = _counted(frame, ["days", "kind"])
         for code in (RECURRENCE, DEATH):
             fitter = AalenJohansenFitter(calculate_variance=False, jitter_level=1e-6, seed=0)
-            fits[code] = fitter.fit(months, frame["kind"].to_numpy(), event_of_interest=code)
+            fits[code] = fitter.fit(
+                counted["days"] / DAYS_PER_MONTH,
+                counted["kind"],
+                event_of_interest=code,
+                weights=counted["weight"],
+            )
     recurrence = fits[RECURRENCE].cumulative_density_.iloc[:, 0]
     for month in AT_RISK_MONTHS:
         at_risk = _at_risk(months, month)
@@ -654,8 +682,15 @@ def tace_comparison(frame, *, landmark: int) -> TaceComparison:
     if not result.cox_why_not:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            counted = _counted(rows, ["start", "stop", "tace", "event"])
+            counted["id"] = range(len(counted))
             fitter = CoxTimeVaryingFitter().fit(
-                rows, id_col="id", event_col="event", start_col="start", stop_col="stop"
+                counted,
+                id_col="id",
+                event_col="event",
+                start_col="start",
+                stop_col="stop",
+                weights_col="weight",
             )
         result.cox_hr = _ratio(fitter.summary, "tace")
     return result
