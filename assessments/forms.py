@@ -829,6 +829,14 @@ class EventForm(FocusFirstErrorMixin, forms.Form):
                 ),
             )
             self.fields["version"] = VersionField()
+        self.fields["surgery_day_confirmed"] = forms.BooleanField(
+            label=_("The event happened on the day of the resection"),
+            required=False,
+            help_text=_(
+                "Needed only when the date is a resection's date. The outcomes count the event "
+                "for the resection before it, or at day 0 for the patient's first resection."
+            ),
+        )
 
     def other_events(self):
         events = self.patient.events.exclude(status=FollowUpEvent.Status.VOIDED)
@@ -851,6 +859,25 @@ class EventForm(FocusFirstErrorMixin, forms.Form):
                 % {"date": date_format(death.date)}
             )
         return value
+
+    def clean(self):
+        data = super().clean()
+        day = data.get("date")
+        resections = self.patient.assessments.exclude(status=Assessment.Status.VOIDED)
+        if (
+            day
+            and not data.get("surgery_day_confirmed")
+            and resections.filter(resection_date=day).exists()
+        ):
+            self.add_error(
+                "surgery_day_confirmed",
+                _(
+                    "%(date)s is the day of a resection: tick the box to confirm the event "
+                    "happened on the day of surgery, or correct the date."
+                )
+                % {"date": date_format(day)},
+            )
+        return data
 
 
 class SessionForm(EventForm):

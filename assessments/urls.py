@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import followup, outcome_views, views, worklist
+from . import followup, views, worklist
 
 app_name = "assessments"
 urlpatterns = [
@@ -31,6 +31,4 @@ urlpatterns = [
     path("events/<int:pk>/void/", followup.event_void, name="event_void"),
     path("audit/", views.audit_log, name="audit_log"),
     path("audit/export/", views.audit_export, name="audit_export"),
-    path("outcomes/", outcome_views.outcomes_page, name="outcomes"),
-    path("outcomes/<slug:chart>.csv", outcome_views.outcomes_csv, name="outcomes_csv"),
 ]

@@ -9,9 +9,11 @@
    requests) for --duration seconds, logged in as demo clinicians or
    reviewers; the baseline is the login page, requested anonymously, which
    does no database work, run first and again last.
-4. With --postgres, steps 1 to 3 again on a database made for the run on that
+4. With --postgres, steps 1 to 3 (and 5) again on a database made for the run on that
    PostgreSQL server, with the same rows.
-5. A table per page: requests per second, p50, p95, p99 (ms), failures, the
+5. The outcomes page in a fresh process (bench/outcomes_render.py): its first
+   render after the start, and its next render after a follow-up event is recorded.
+6. A table per page: requests per second, p50, p95, p99 (ms), failures, the
    ratio to the baseline and to the bare view, and the machine's load average
    (other work on it shows there); each page's PostgreSQL time against
    SQLite's; then `manage.py recommend --jsonl` on --lines lines of ruleset 3's
@@ -83,6 +85,10 @@ TARGET_RATIO = 0.5  # these pages: at least half the baseline's requests per sec
 RATIO_PAGES = ("list", "search", "audit log", "patient", "worklist", "detail", "evaluate")
 TARGET_POSTGRES = 1.2  # each page on PostgreSQL: at most 1.2 times slower than on SQLite
 TARGET_LINES_PER_S = 10_000
+# The outcomes page in a fresh process (bench/outcomes_render.py): its first render after
+# the start, and its next render after a change of the record (issue 24).
+OUTCOMES_FIRST_S = 3.0
+OUTCOMES_AFTER_CHANGE_S = 1.0
 
 
 def log(message: str) -> None:
@@ -301,6 +307,35 @@ def time_recommend(count: int, env: dict, folder: Path) -> dict:
     }
 
 
+def time_outcomes(env: dict, folder: Path) -> dict:
+    """The outcomes page's first render in a fresh process, and its next render after a
+    follow-up event is recorded (bench/outcomes_render.py)."""
+    result = run(
+        [PYTHON, "bench/outcomes_render.py"],
+        env,
+        folder / "outcomes.log",
+        1800,
+        stdout=subprocess.PIPE,
+    )
+    timings = json.loads(result.stdout.decode().strip().splitlines()[-1])
+    log(
+        f"  outcomes: first render {timings['first']:.2f} s "
+        f"({timings['first_since_start']:.2f} s after the process started), "
+        f"next render after a change of the record {timings['after_change']:.2f} s"
+    )
+    return timings
+
+
+def outcomes_verdicts(timings: dict) -> list[str]:
+    return [
+        f"{'ok    ' if timings['first'] <= OUTCOMES_FIRST_S else 'MISSED'} outcomes: first "
+        f"render after a start {timings['first']:.2f} s (target <= {OUTCOMES_FIRST_S} s)",
+        f"{'ok    ' if timings['after_change'] <= OUTCOMES_AFTER_CHANGE_S else 'MISSED'} "
+        f"outcomes: next render after a change {timings['after_change']:.2f} s "
+        f"(target <= {OUTCOMES_AFTER_CHANGE_S} s)",
+    ]
+
+
 def baseline(results: dict) -> dict:
     """The mean of the two baseline runs."""
     runs = [results[name] for name in ("baseline", AGAIN)]
@@ -435,9 +470,9 @@ def run_pages(args, wanted: set, database_url: str, folder: Path) -> dict:
             connection.execute("ANALYZE")
     if "evaluate" in wanted:
         env["BENCH_API_TOKEN"] = api_token(env, folder / "setup.log")
+    results = {}
 
     ports, servers = [], []
-    results = {}
     try:
         for number in range(args.servers):
             ports.append(free_port())
@@ -461,6 +496,8 @@ def run_pages(args, wanted: set, database_url: str, folder: Path) -> dict:
     finally:
         for server in servers:
             stop_server(server)
+    if "outcomes" in wanted:  # after make serve's collectstatic, in a process of its own
+        results["outcomes renders"] = time_outcomes(env, folder)
     if not args.seeded:  # a fresh database: its chain must hold after the load
         verify = run(
             [PYTHON, "manage.py", "verify_audit"],
@@ -554,6 +591,9 @@ def main() -> None:
             env = site_env(f"sqlite:///{folder / 'recommend.sqlite3'}")
             recommend = time_recommend(args.lines, env, folder)
 
+    renders = {
+        database: results.pop("outcomes renders", None) for database, results in runs.items()
+    }
     log(
         f"\n{args.rows:,} assessments; {args.users} users back to back, {args.duration} s a "
         f"page; {args.servers} gunicorn server(s) of {args.workers} workers."
@@ -580,10 +620,20 @@ def main() -> None:
             f"{recommend['steady']:,.0f} lines/s after it); the rules engine alone, without "
             f"decoding, validating or encoding (the limit): {recommend['engine']:,.0f} lines/s"
         )
+    for database, timings in renders.items():
+        if timings:
+            log(
+                f"\n{database}, outcomes page in a fresh process: first render "
+                f"{timings['first']:.2f} s, next render after a change of the record "
+                f"{timings['after_change']:.2f} s ({timings['assessments']:,} assessments)"
+            )
     log("\nTargets:")
     for database, results in runs.items():
         for line in verdicts(results, None):
             log(f"  {database}: {line}")
+        if renders.get(database):
+            for line in outcomes_verdicts(renders[database]):
+                log(f"  {database}: {line}")
     if "SQLite" in runs and "PostgreSQL" in runs:
         for page, r in runs["SQLite"].items():
             if page in runs["PostgreSQL"]:

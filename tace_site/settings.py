@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "assessments",
+    "outcomes",
 ]
 
 MIDDLEWARE = [

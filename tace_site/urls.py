@@ -5,6 +5,9 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from assessments import urls as assessment_urls
+from outcomes import urls as outcome_urls
+
 from . import views
 
 urlpatterns = [
@@ -25,5 +28,9 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("smart/", include("ehr.smart_urls")),
     path("", include("ehr.urls")),
-    path("", include("assessments.urls")),
+    # The outcomes keep their names in the assessments namespace.
+    path(
+        "",
+        include((assessment_urls.urlpatterns + outcome_urls.urlpatterns, assessment_urls.app_name)),
+    ),
 ]

@@ -66,7 +66,7 @@ KINDS = {
     ("offset", "error"),
     [
         (-1, "This is before the resection"),
-        (0, None),  # the day of the resection itself
+        (0, "confirm"),  # the day of the resection itself: confirmed, then accepted
         (100, None),  # today
         (101, "The date cannot be in the future."),
     ],
@@ -77,7 +77,12 @@ def test_the_date_of_every_kind(assessment, kind, offset, error):
         data["assessment"] = assessment.pk
     bound = form(kind, assessment.patient, **data)
     assert bound.is_valid() is (error is None)
-    if error:
+    if error == "confirm":
+        assert list(bound.errors) == ["surgery_day_confirmed"]
+        assert "is the day of a resection: tick the box" in bound.errors["surgery_day_confirmed"][0]
+        data["surgery_day_confirmed"] = "on"
+        assert form(kind, assessment.patient, **data).is_valid()
+    elif error:
         assert list(bound.errors) == ["date"]
         assert bound.errors["date"][0].startswith(error)
 
@@ -125,7 +130,12 @@ def test_a_session_follows_an_assessment_of_that_patient(clinician, assessment):
     assert list(early.errors) == ["date"]
     assert early.errors["date"][0].startswith("A session follows its assessment's resection")
     on_the_day = form(
-        "tace_session", assessment.patient, date=day(20), assessment=later.pk, **SESSION
+        "tace_session",
+        assessment.patient,
+        date=day(20),
+        assessment=later.pk,
+        surgery_day_confirmed="on",
+        **SESSION,
     )
     assert on_the_day.is_valid()
 
@@ -320,11 +330,11 @@ def test_patient_page_queries_do_not_grow_with_the_events(reviewer_client, clini
         return len(captured.captured_queries)
 
     for number in range(5):
-        add(clinician, assessment, "tace_session", date=day(number))
+        add(clinician, assessment, "tace_session", date=day(number + 1))
     few = count()
     for number in range(195):
         kind = ["tace_session", "no_recurrence", "recurrence"][number % 3]
-        add(clinician, assessment, kind, **KINDS[kind], date=day(number % 100))
+        add(clinician, assessment, kind, **KINDS[kind], date=day(number % 100 + 1))
     assert FollowUpEvent.objects.count() == 200
     assert count() == few
 

@@ -113,8 +113,8 @@ def test_refuses_with_debug_off():
 def test_follow_up_follows_the_rules_of_the_record():
     from django.utils import timezone
 
-    from assessments import outcomes
     from assessments.models import FollowUpEvent
+    from outcomes import report as outcomes
 
     seed_demo(count=600)
     today = timezone.localdate()

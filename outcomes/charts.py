@@ -9,13 +9,14 @@ Chinese labels render with the browser's fonts.
 
 import io
 import re
+import textwrap
 import warnings
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from .outcomes import AT_RISK_MONTHS, Comparison
+from .report import AT_RISK_MONTHS, Comparison, Incidence
 
 # Told apart by line style and marker as well as colour (Okabe-Ito colours).
 COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7"]
@@ -90,13 +91,14 @@ def _figure(left: float):
     return figure
 
 
-def _render(figure, *, slug: str, title: str) -> SafeString:
+def _render(figure, *, slug: str, title: str, tight: bool = False) -> SafeString:
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", metadata={"Date": None})
+    extra = {"bbox_inches": "tight", "pad_inches": 0.1} if tight else {}
+    figure.savefig(buffer, format="svg", metadata={"Date": None}, **extra)
     return inline_svg(buffer.getvalue(), slug=slug, title=title)
 
 
-def _draw(draw, *, slug: str, title: str, left: float = 0.1) -> SafeString:
+def _draw(draw, *, slug: str, title: str, left: float = 0.1, tight: bool = False) -> SafeString:
     import matplotlib
 
     with matplotlib.rc_context(RC), warnings.catch_warnings():
@@ -104,7 +106,7 @@ def _draw(draw, *, slug: str, title: str, left: float = 0.1) -> SafeString:
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         figure = _figure(left)
         draw(figure.add_subplot())
-        return _render(figure, slug=slug, title=title)
+        return _render(figure, slug=slug, title=title, tight=tight)
 
 
 def monthly_chart(*, months: list[dict], labels: dict[str, str], title: str) -> SafeString:
@@ -131,36 +133,60 @@ def monthly_chart(*, months: list[dict], labels: dict[str, str], title: str) -> 
     return _draw(draw, slug="chart-monthly", title=title)
 
 
+def _wrapped(label: str, width: int = 30) -> str:
+    # Chinese has no spaces: textwrap cuts it at the width, as it should be.
+    return "\n".join(textwrap.wrap(label, width)) or label
+
+
 def adherence_chart(*, groups: list[tuple[str, list[dict]]], title: str) -> SafeString:
-    """Horizontal bars: each category's share of its group, in per cent."""
+    """Horizontal bars: each category's share of its group, in per cent; the labels
+    wrapped, and the figure's left margin fitted to them, so none is clipped."""
 
     def draw(axes):
         names, shares, colours = [], [], []
         for number, (group, rows) in enumerate(groups):
             for row in rows:
-                names.append(f"{group}: {row['label']}")
+                names.append(_wrapped(f"{group}: {row['label']}"))
                 shares.append(row["share"] or 0)
                 colours.append(COLOURS[number])
         positions = list(range(len(names)))[::-1]
         axes.barh(positions, shares, color=colours)
-        axes.set_yticks(positions, names)
-        axes.set_xlim(0, 100)
+        axes.set_yticks(positions, names, fontsize=8)
+        axes.set_xlim(0, 110)
+        axes.set_xticks([0, 20, 40, 60, 80, 100])
         axes.set_xlabel(_("Share of the group (%)"))
         for position, share in zip(positions, shares, strict=True):
-            axes.text(share + 1, position, f"{share:.0f}%", va="center")
+            axes.text(share + 1, position, f"{share:.0f}%", va="center", fontsize=8)
 
-    return _draw(draw, slug="chart-adherence", title=title, left=0.45)
+    return _draw(draw, slug="chart-adherence", title=title, left=0.45, tight=True)
 
 
-def survival_chart(*, comparison: Comparison, slug: str, title: str) -> SafeString:
+def _shown(steps, value_at: int):
+    """The steps up to the first one without an estimate (too few at risk)."""
+    shown = []
+    for step in steps:
+        if step[value_at] is None:
+            break
+        shown.append(step)
+    return shown
+
+
+def survival_chart(
+    *, comparison: Comparison, slug: str, title: str, xlabel: str | None = None
+) -> SafeString:
+    """Each curve drawn while at least 10 are at risk, with its 95% band."""
+
     def draw(axes):
+        drawn = False
         for number, curve in enumerate(comparison.curves):
-            if not curve.steps:
+            steps = _shown(curve.steps, 4)
+            if not steps:
                 continue
-            months = [step[0] for step in curve.steps]
+            drawn = True
+            months = [step[0] for step in steps]
             axes.step(
                 months,
-                [step[4] for step in curve.steps],
+                [step[4] for step in steps],
                 where="post",
                 color=COLOURS[number],
                 linestyle=DASHES[number % 2],
@@ -168,8 +194,8 @@ def survival_chart(*, comparison: Comparison, slug: str, title: str) -> SafeStri
             )
             axes.fill_between(
                 months,
-                [step[5] for step in curve.steps],
-                [step[6] for step in curve.steps],
+                [step[5] for step in steps],
+                [step[6] for step in steps],
                 step="post",
                 color=COLOURS[number],
                 alpha=0.15,
@@ -178,9 +204,38 @@ def survival_chart(*, comparison: Comparison, slug: str, title: str) -> SafeStri
         axes.set_ylim(0, 1.02)
         axes.set_xlim(left=0)
         axes.set_xticks(list(AT_RISK_MONTHS))
-        axes.set_xlabel(_("Months after resection"))
+        axes.set_xlabel(xlabel or _("Months after resection"))
         axes.set_ylabel(_("Recurrence-free survival"))
-        if any(curve.steps for curve in comparison.curves):
+        if drawn:
             axes.legend(frameon=False, loc="lower left")
+
+    return _draw(draw, slug=slug, title=title)
+
+
+def incidence_chart(*, incidence: list[Incidence], slug: str, title: str) -> SafeString:
+    """The cumulative incidence of recurrence, drawn while at least 10 are at risk."""
+
+    def draw(axes):
+        drawn = False
+        for number, item in enumerate(incidence):
+            steps = _shown(item.steps, 2)
+            if not steps:
+                continue
+            drawn = True
+            axes.step(
+                [step[0] for step in steps],
+                [step[2] for step in steps],
+                where="post",
+                color=COLOURS[number],
+                linestyle=DASHES[number % 2],
+                label=f"{item.label} (n = {item.subjects})",
+            )
+        axes.set_ylim(0, 1.02)
+        axes.set_xlim(left=0)
+        axes.set_xticks(list(AT_RISK_MONTHS))
+        axes.set_xlabel(_("Months after resection"))
+        axes.set_ylabel(_("Cumulative incidence of recurrence"))
+        if drawn:
+            axes.legend(frameon=False, loc="upper left")
 
     return _draw(draw, slug=slug, title=title)

@@ -1,5 +1,6 @@
-"""The outcomes page: Kaplan-Meier and log-rank on a cohort worked by hand, adherence at
-each edge of the window, the filters, the charts and their tables, the audited CSV."""
+"""The outcomes page: Kaplan-Meier and log-rank on a cohort worked by hand (each patient
+four times over, so that at least 10 are at risk), adherence at each edge of the window,
+the filters, the charts and their tables, the audited CSV."""
 
 import csv
 import io
@@ -10,8 +11,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments import outcomes, rules, services
+from assessments import rules, services
 from assessments.models import Assessment, AuditEvent, FollowUpEvent
+from outcomes import report as outcomes
+from outcomes.forms import OutcomesFilterForm
 from tests.conftest import events, record, ruleset_1_assessment
 
 pytestmark = pytest.mark.django_db
@@ -55,21 +58,27 @@ COHORT = {
 }
 
 
+COPIES = 4
+
+
 @pytest.fixture
 def cohort(clinician):
     made = {}
-    for name, (size, happened) in COHORT.items():
-        assessment = record(
-            clinician, mrn=f"KM-{name}", tumor_size_cm=size, resection_date=RESECTED.isoformat()
-        )
-        for kind, days in happened:
-            event(assessment, kind, days)
-        made[name] = assessment
-    # What does not count: a voided event, an event before the resection.
-    voided = event(made["L6"], "no_recurrence", 30)
+    for copy in range(COPIES):
+        for name, (size, happened) in COHORT.items():
+            assessment = record(
+                clinician,
+                mrn=f"KM-{name}-{copy}",
+                tumor_size_cm=size,
+                resection_date=RESECTED.isoformat(),
+            )
+            for kind, days in happened:
+                event(assessment, kind, days)
+            made[f"{name}-{copy}"] = assessment
+    # What does not count: a voided event.
+    voided = event(made["L6-0"], "no_recurrence", 30)
     voided.status = FollowUpEvent.Status.VOIDED
     voided.save()
-    event(made["L6"], "no_recurrence", -10)
     return made
 
 
@@ -103,33 +112,34 @@ def hand_log_rank_p(a, b):
     return math.erfc(math.sqrt(chi2 / 2))
 
 
-HIGH_TIMES = [(100, True), (200, False), (300, True), (300, True), (400, False)]
-LOW_TIMES = [(250, True), (500, False), (150, False), (600, True), (700, False)]
+HIGH_TIMES = [(100, True), (200, False), (300, True), (300, True), (400, False)] * COPIES
+LOW_TIMES = [(250, True), (500, False), (150, False), (600, True), (700, False)] * COPIES
 
 
 def test_kaplan_meier_equals_the_hand_calculation(cohort):
     report = outcomes.report(filters=outcomes.Filters(), today=TODAY)
-    assert report.left_out == 1 and report.survival_subjects == 10
+    assert report.left_out == {"resections": 4, "patients": 4}
+    assert report.survival == {"resections": 40, "patients": 40}
     high, low = report.by_risk.curves
-    # Worked by hand: high risk 4/5 at 100 days, then 4/5 * 1/3 at 300 (two events of 3).
-    assert hand_km(HIGH_TIMES) == [(100, 5, 0.8), (300, 3, pytest.approx(0.8 / 3))]
-    assert hand_km(LOW_TIMES) == [(250, 4, 0.75), (600, 2, 0.375)]
+    # Worked by hand: high risk 4/5 at 100 days, then 4/5 * 1/3 at 300 (8 events of 12).
+    assert hand_km(HIGH_TIMES) == [(100, 20, 0.8), (300, 12, pytest.approx(0.8 / 3))]
+    assert hand_km(LOW_TIMES) == [(250, 16, 0.75), (600, 8, 0.375)]
     for curve, times in ((high, HIGH_TIMES), (low, LOW_TIMES)):
         steps = {round(step[0], 6): step for step in curve.steps}
         for time, at_risk, survival in hand_km(times):
             step = steps[round(months(time), 6)]
             assert step[1] == at_risk
-            assert step[4] == pytest.approx(survival)
-        assert (curve.subjects, curve.events) == (5, sum(e for _, e in times))
-    assert [p["at_risk"] for p in high.at_marks] == [5, 4, 1, 0, 0]
-    assert [p["at_risk"] for p in low.at_marks] == [5, 4, 3, 0, 0]
-    assert [p["survival"] for p in high.at_marks[:3]] == pytest.approx([1, 0.8, 0.8 / 3])
-    assert high.at_marks[3]["survival"] is None  # nobody left at 24 months
-    # The median: the first time survival falls to 0.5 or below; the upper end of
-    # the low-risk interval is never reached.
+            # No estimate where fewer than 10 are at risk.
+            assert step[4] == (pytest.approx(survival) if at_risk >= 10 else None)
+        assert (curve.subjects, curve.events) == (20, sum(e for _, e in times))
+    assert [p["at_risk"] for p in high.at_marks] == [20, 16, 4, 0, 0]
+    assert [p["at_risk"] for p in low.at_marks] == [20, 16, 12, 0, 0]
+    assert [p["survival"] for p in high.at_marks] == [1, 0.8, None, None, None]
+    assert [p["survival"] for p in low.at_marks[:3]] == pytest.approx([1, 1, 0.75])
+    # The median: the first time survival falls to 0.5 or below (12 at risk then); the
+    # low-risk curve falls to 0.375 only where 8 are at risk: not estimable.
     assert high.median == pytest.approx(months(300))
-    assert low.median == pytest.approx(months(600))
-    assert low.median_ci[1] is None
+    assert low.median == "not_estimable"
 
 
 def test_log_rank_p_equals_lifelines_and_the_formula(cohort):
@@ -143,37 +153,36 @@ def test_log_rank_p_equals_lifelines_and_the_formula(cohort):
         [e for _, e in HIGH_TIMES],
         [e for _, e in LOW_TIMES],
     ).p_value
-    assert round(report.by_risk.p, 3) == round(by_hand, 3) == round(direct, 3)
-    assert round(by_hand, 3) == 0.257
-
-
-def test_tace_given_is_a_session_before_the_event(cohort):
-    report = outcomes.report(filters=outcomes.Filters(), today=TODAY)
-    given, not_given = report.by_tace.curves
-    assert (given.subjects, given.events) == (2, 1)  # H2, H3
-    assert (not_given.subjects, not_given.events) == (3, 2)  # H1 (session after), H4, H5
+    assert report.by_risk.p == pytest.approx(by_hand) and by_hand == pytest.approx(direct)
+    hr, lower, upper = report.by_risk.hr
+    assert lower < hr < upper and hr > 1  # high risk against low risk
 
 
 def test_the_page_shows_the_figures(reviewer_client, cohort):
     response = reviewer_client.get(reverse("assessments:outcomes"))
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.count("<svg ") == 4
-    assert html.count('role="img" aria-labelledby="chart-') == 4
-    for slug in ("monthly", "adherence", "rfs-risk", "rfs-tace"):
+    assert html.count("<svg ") == 5
+    assert html.count('role="img" aria-labelledby="chart-') == 5
+    for slug in ("monthly", "adherence", "rfs-risk", "cif-risk", "rfs-tace"):
         assert f'<title id="chart-{slug}-title">' in html
         assert f'data-chart="{slug}"' in html
     # No inline style for the Content-Security-Policy to block.
     assert "style=" not in html and "<style" not in html
     assert "style-src 'self'" in response["Content-Security-Policy"]
-    assert "<td>5</td><td>4</td><td>1</td><td>0</td><td>0</td>" in html  # high risk at risk
-    assert "not reached" in html
-    assert "Log-rank test: p = 0.257" in html
-    assert "1 patient with no follow-up recorded after the resection is left out." in html
+    assert "<td>20</td><td>16</td><td>4</td><td>0</td><td>0</td>" in html  # high risk at risk
+    assert "not estimable (fewer than 10 at risk)" in html
+    assert f"Log-rank test: p = {report_p(cohort):.3f}" in html
+    assert "Left out, no follow-up recorded after the resection: 4 resections of 4" in html
     assert "observational data" in html and "not evidence that TACE works" in html
+    assert "data-tace-caveat" in html
     assert "KM-" not in html  # no MRN on the page
     (viewed,) = events(AuditEvent.Action.VIEW_OUTCOMES)
     assert viewed.detail == {"filters": {}}
+
+
+def report_p(cohort):
+    return outcomes.report(filters=outcomes.Filters(), today=TODAY).by_risk.p
 
 
 def test_the_page_is_computed_again_once_the_record_changes(
@@ -183,16 +192,17 @@ def test_the_page_is_computed_again_once_the_record_changes(
     report = outcomes.report
     monkeypatch.setattr(outcomes, "report", lambda **kw: computed.append(kw) or report(**kw))
     url = reverse("assessments:outcomes")
-    assert "1 patient with no follow-up" in reviewer_client.get(url).content.decode()
+    left_out = "Left out, no follow-up recorded after the resection: 4 resections"
+    assert left_out in reviewer_client.get(url).content.decode()
     reviewer_client.get(url)
     reviewer_client.get(reverse("assessments:outcomes_csv", args=["monthly"]))
     assert len(computed) == 1  # the same record, the same day: the report is kept
-    patient = Assessment.objects.get(patient__mrn="KM-L6").patient
+    patient = Assessment.objects.get(patient__mrn="KM-L6-1").patient
     services.record_event(
         patient=patient, kind="no_recurrence", data={"date": timezone.localdate()}, user=clinician
     )
-    assert "1 patient with no follow-up" not in reviewer_client.get(url).content.decode()
-    assessment = Assessment.objects.get(patient__mrn="KM-L6")
+    assert left_out not in reviewer_client.get(url).content.decode()
+    assessment = Assessment.objects.get(patient__mrn="KM-L6-2")
     services.void_assessment(
         assessment=assessment, user=clinician, reason="Wrong patient", version=1
     )
@@ -201,7 +211,7 @@ def test_the_page_is_computed_again_once_the_record_changes(
     assert len(computed) == 4
 
 
-# Adherence
+# Adherence: each edge of the window
 
 START, END = rules.first_session_window(RESECTED)
 
@@ -217,17 +227,22 @@ START, END = rules.first_session_window(RESECTED)
         (None, END + timedelta(days=1), "never"),
     ],
 )
-def test_adherence_categories_at_each_edge(session, today, category):
-    assert outcomes.adherence_category(session=session, window=(START, END), today=today) == (
-        category
+def test_adherence_categories_at_each_edge(clinician, session, today, category):
+    assessment = record(
+        clinician, mrn="E-1", tumor_size_cm=HIGH, resection_date=RESECTED.isoformat()
     )
+    if session:
+        event(assessment, "tace_session", (session - RESECTED).days)
+    result = outcomes.adherence(outcomes.load_frame(), today=today)
+    counted = {row["code"]: row["count"] for row in result["recommended"] + result["not_counted"]}
+    assert counted[category] == 1 and sum(counted.values()) == 1
 
 
 def shares(rows):
     return {row["code"]: row["count"] for row in rows}
 
 
-def test_adherence_counts_assessments(clinician):
+def test_adherence_counts_resections(clinician):
     def recommended(mrn, days=None, voided=False):
         assessment = record(
             clinician, mrn=mrn, tumor_size_cm=HIGH, resection_date=RESECTED.isoformat()
@@ -252,29 +267,20 @@ def test_adherence_counts_assessments(clinician):
     record(clinician, mrn="A-8", cirrhosis_grade="severe")
     second = record(clinician, mrn="A-9", tumor_size_cm=HIGH, prior_adjuvant_tace_sessions="1")
     assert second.recommendation == rules.RECOMMENDED  # a second session: no window
-    cohort = outcomes.load_cohort(filters=outcomes.Filters())
-    result = outcomes.adherence(cohort=cohort, today=TODAY)
-    assert shares(result["recommended"]) == {
-        "before": 1,
-        "inside": 2,
-        "after": 1,
-        "not_yet": 0,
-        "never": 2,
-    }
-    assert result["recommended_total"] == 6
+    result = outcomes.adherence(outcomes.load_frame(), today=TODAY)
+    assert shares(result["recommended"]) == {"before": 1, "inside": 2, "after": 1, "never": 2}
+    assert result["recommended_total"] == {"resections": 6, "patients": 6}
     assert shares(result["not_recommended"]) == {"given": 1, "not_given": 1}
     inside = next(row for row in result["recommended"] if row["code"] == "inside")
     assert inside["share"] == pytest.approx(100 * 2 / 6)
 
 
-def test_a_session_before_the_resection_does_not_count(clinician):
+def test_a_session_before_the_next_resection_is_the_first_resections(clinician):
     first = record(clinician, mrn="B-1", tumor_size_cm=HIGH, resection_date=RESECTED.isoformat())
     event(first, "tace_session", 30)
     later = RESECTED + timedelta(days=200)
     record(clinician, mrn="B-1", tumor_size_cm=HIGH, resection_date=later.isoformat())
-    result = outcomes.adherence(
-        cohort=outcomes.load_cohort(filters=outcomes.Filters()), today=TODAY
-    )
+    result = outcomes.adherence(outcomes.load_frame(), today=TODAY)
     assert shares(result["recommended"])["inside"] == 1
     assert shares(result["recommended"])["never"] == 1
 
@@ -291,8 +297,7 @@ def test_filters_by_resection_year_and_ruleset(clinician):
     old_year = (TODAY - timedelta(days=20)).year
 
     def total(**filters):
-        cohort = outcomes.load_cohort(filters=outcomes.Filters(**filters))
-        return len(cohort.rows)
+        return len(outcomes.filtered(outcomes.load_frame(), outcomes.Filters(**filters)))
 
     assert total() == 3
     assert total(year=last_year.year) == 1
@@ -306,23 +311,31 @@ def test_filters_by_resection_year_and_ruleset(clinician):
     ("params", "expected"),
     [
         ({"year": "2025", "ruleset": "2"}, outcomes.Filters(2025, "2")),
-        ({"year": "２０２５", "ruleset": "9"}, outcomes.Filters()),
-        ({"year": "-1", "ruleset": ""}, outcomes.Filters()),
+        ({"year": "", "ruleset": "", "landmark": "60"}, outcomes.Filters(landmark=60)),
+        ({"year": "２０２５"}, None),
+        ({"year": "-1"}, None),
+        ({"ruleset": "9"}, None),
+        ({"landmark": "27"}, None),
         ({}, outcomes.Filters()),
     ],
 )
-def test_parse_filters(params, expected):
-    assert outcomes.parse_filters(params) == expected
+def test_the_filter_form(params, expected):
+    form = OutcomesFilterForm(params, years=[2026, 2025, 2024])
+    assert form.is_valid() == (expected is not None), form.errors
+    if expected is not None:
+        assert form.filters() == expected
 
 
 def test_the_page_filters_and_keeps_the_filters_in_its_links(reviewer_client, cohort):
     url = reverse("assessments:outcomes")
-    html = reverse("assessments:outcomes_csv", args=["monthly"]) + "?year=1999&amp;ruleset=3"
-    page = reviewer_client.get(url, {"year": "1999", "ruleset": "3"}).content.decode()
-    assert html in page
-    assert "No assessments match." in page
+    html = reverse("assessments:outcomes_csv", args=["monthly"]) + (
+        f"?year={RESECTED.year}&amp;ruleset=3&amp;landmark=60"
+    )
+    page = reviewer_client.get(url, {"year": RESECTED.year, "ruleset": "3", "landmark": "60"})
+    assert html in page.content.decode()
+    assert "at day 60" in page.content.decode()
     assert events(AuditEvent.Action.VIEW_OUTCOMES)[-1].detail == {
-        "filters": {"year": 1999, "ruleset": "3"}
+        "filters": {"year": RESECTED.year, "ruleset": "3", "landmark": 60}
     }
 
 
@@ -333,7 +346,7 @@ def read_csv(response):
     return list(csv.reader(io.StringIO(response.content.decode())))
 
 
-@pytest.mark.parametrize("chart", ["monthly", "adherence", "rfs-risk", "rfs-tace"])
+@pytest.mark.parametrize("chart", ["monthly", "adherence", "rfs-risk", "cif-risk", "rfs-tace"])
 def test_each_chart_has_an_audited_csv(consultant_client, cohort, chart):
     response = consultant_client.get(
         reverse("assessments:outcomes_csv", args=[chart]), {"ruleset": "4"}
@@ -352,9 +365,12 @@ def test_the_survival_csv_holds_each_step(reviewer_client, cohort):
     assert rows[0][:4] == ["Group", "Months after resection", "Number at risk", "Events"]
     high = [row for row in rows[1:] if row[0] == "High risk"]
     assert [(row[1], row[2], row[3], row[5]) for row in high if row[3] != "0"] == [
-        (f"{months(100):.2f}", "5", "1", "0.8000"),
-        (f"{months(300):.2f}", "3", "2", "0.2667"),
+        (f"{months(100):.2f}", "20", "4", "0.8000"),
+        (f"{months(300):.2f}", "12", "8", "0.2667"),
     ]
+    low = [row for row in rows[1:] if row[0] == "Low risk" and row[3] != "0"]
+    assert low[-1][2:6] == ["8", "4", "0", ""]  # 8 at risk: no estimate
+    assert low[-1][-1] == "no estimate: fewer than 10 at risk"
 
 
 def test_the_csv_is_neutralised(reviewer_client, cohort, monkeypatch):
