@@ -94,13 +94,18 @@ class ApiView(GenericAPIView):
     JSON, so the site's login-required middleware must not redirect it."""
 
     perms: dict[str, str] = {}
+    # OPTIONS is refused (405): nothing calls the API across origins, and DRF's answer
+    # would describe the view to any user.
+    http_method_names = ["get", "post", "head"]
 
     @classmethod
     def as_view(cls, **initkwargs):
         return login_not_required(super().as_view(**initkwargs))
 
     def get_permissions(self):
-        perm = self.perms.get(self.request.method)
+        # HEAD runs the GET handler (Django's View.setup), so it needs GET's permission.
+        method = "GET" if self.request.method == "HEAD" else self.request.method
+        perm = self.perms.get(method)
         return [requires(perm)()] if perm else super().get_permissions()
 
     def initial(self, request, *args, **kwargs):
