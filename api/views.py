@@ -28,6 +28,7 @@ from assessments.views import history_versions
 
 from . import serializers as s
 from .models import ApiToken
+from .throttles import AddressRateThrottle
 
 Action = AuditEvent.Action
 
@@ -109,8 +110,11 @@ class ApiView(GenericAPIView):
         return [requires(perm)()] if perm else super().get_permissions()
 
     def initial(self, request, *args, **kwargs):
-        # DRF's order, but throttles before authentication and permissions: requests
-        # with a wrong token, or refused ones, count against their address too.
+        # DRF's order, but the address's throttle before authentication and the token's
+        # before permissions: requests with a wrong token are counted, and answered 429,
+        # by their address; refused ones count against their token too. (The token's
+        # throttle reads request.auth: checked with the address's, a wrong token raised
+        # 401 before the address's 429 was ever raised.)
         self.format_kwarg = self.get_format_suffix(**kwargs)
         request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(
             request
@@ -118,9 +122,16 @@ class ApiView(GenericAPIView):
         request.version, request.versioning_scheme = self.determine_version(
             request, *args, **kwargs
         )
-        self.check_throttles(request)
+        throttles = self.get_throttles()
+        self._throttle(request, [t for t in throttles if isinstance(t, AddressRateThrottle)])
         self.perform_authentication(request)
+        self._throttle(request, [t for t in throttles if not isinstance(t, AddressRateThrottle)])
         self.check_permissions(request)
+
+    def _throttle(self, request, throttles) -> None:
+        waits = [t.wait() for t in throttles if not t.allow_request(request, self)]
+        if waits:
+            self.throttled(request, max((w for w in waits if w is not None), default=None))
 
 
 def etag(assessment: Assessment) -> str:
