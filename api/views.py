@@ -5,6 +5,7 @@ import re
 from datetime import datetime, time
 
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -220,6 +221,18 @@ class AssessmentPagination(CursorPagination):
     page_size = queries.PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = 100
+    invalid_cursor_message = "This cursor is not one the API gave: follow `next` as answered."
+
+    def decode_cursor(self, request):
+        cursor = super().decode_cursor(request)
+        # The position is a client's text until checked: a forged one, not a time, made
+        # the database raise (500) with Django's message.
+        if cursor is not None and cursor.position is not None:
+            try:
+                Assessment._meta.get_field("created_at").to_python(cursor.position)
+            except DjangoValidationError:
+                raise exceptions.NotFound(self.invalid_cursor_message) from None
+        return cursor
 
 
 class ListFilters(serializers.Serializer):

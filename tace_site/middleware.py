@@ -81,6 +81,10 @@ class Utf8FormsMiddleware:
     def __call__(self, request):
         charset = request.content_params.get("charset", "utf-8").strip().lower()
         if request.method == "POST" and charset not in self.ALLOWED:
+            if request.path.startswith(PROGRAM_PREFIXES):  # the API's one shape of error
+                return JsonResponse(
+                    {"errors": {"__all__": ["Send the body as UTF-8."]}}, status=400
+                )
             return HttpResponseBadRequest("Send form data as UTF-8.", content_type="text/plain")
         return self.get_response(request)
 
