@@ -7,6 +7,8 @@ from django.http import HttpResponseBadRequest, JsonResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext, ngettext
 
+from . import proxy
+
 STARTED_AT = "session_started_at"
 ACTIVE_AT = "session_active_at"
 LOGGED_OUT_BECAUSE = "logged_out_because"
@@ -61,6 +63,26 @@ class SessionTimeoutMiddleware:
                 if request.path.startswith(PROGRAM_PREFIXES):  # a program, not a person
                     return JsonResponse({"errors": {"__all__": [reason]}}, status=401)
                 return redirect_to_login(request.get_full_path())
+        return self.get_response(request)
+
+
+class ProxyHeadersMiddleware:
+    """X-Forwarded-Proto is believed only from TRUSTED_PROXIES: from anyone else it is
+    dropped before SecurityMiddleware and request.is_secure() read it.
+
+    SECURE_PROXY_SSL_HEADER alone trusts the header from any peer, so a client that
+    reaches gunicorn directly over plain HTTP could claim HTTPS: no redirect to HTTPS,
+    secure links and CSRF's HTTPS referer rule applied to a plain connection.
+    """
+
+    HEADER = settings.SECURE_PROXY_SSL_HEADER[0]
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self.HEADER in request.META and not proxy.from_proxy(request):
+            del request.META[self.HEADER]
         return self.get_response(request)
 
 

@@ -76,7 +76,8 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS") or (["127.0.0.1", "localhost"] 
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 # HTTPS is terminated by a proxy in front of gunicorn, which must set X-Forwarded-Proto
-# (and strip it from clients). DJANGO_HTTPS=0 is for plain HTTP on loopback only.
+# (and strip it from clients); it is read only from DJANGO_TRUSTED_PROXIES
+# (ProxyHeadersMiddleware). DJANGO_HTTPS=0 is for plain HTTP on loopback only.
 HTTPS = env_bool("DJANGO_HTTPS", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = HTTPS
@@ -109,6 +110,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: X-Forwarded-Proto is dropped unless a trusted proxy sent it.
+    "tace_site.middleware.ProxyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "tace_site.middleware.Utf8FormsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
