@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import timezone, translation
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -27,6 +27,7 @@ from assessments.management.commands.recommend import encode
 from assessments.models import Assessment, AuditEvent, Patient
 from assessments.views import history_versions
 
+from . import idempotency
 from . import serializers as s
 from .models import ApiToken
 from .throttles import AddressRateThrottle
@@ -48,6 +49,15 @@ IF_MATCH = OpenApiParameter(
     OpenApiParameter.HEADER,
     required=True,
     description='The assessment\'s ETag, such as "3": a stale one answers 412.',
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    idempotency.HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    pattern=idempotency.KEY.pattern,
+    description="Any unique string, such as a UUID: a retry with the same key and body "
+    "answers the first result again.",
 )
 PRECONDITIONS = {
     409: OpenApiResponse(s.Errors, description="The assessment is voided: it cannot change."),
@@ -294,10 +304,45 @@ class AssessmentsView(ListModelMixin, ApiView):
 
     @extend_schema(
         summary="Record an assessment under the newest ruleset",
+        description="With an `Idempotency-Key`, a retry with the same key and body within "
+        "24 hours answers the first result again (`Idempotent-Replayed: true`) and records "
+        "nothing; the same key with another body is refused with 422.",
+        parameters=[IDEMPOTENCY_KEY],
         request=s.AssessmentInput,
-        responses={201: s.AssessmentOut, 400: ERROR, **COMMON},
+        responses={
+            201: s.AssessmentOut,
+            400: ERROR,
+            422: OpenApiResponse(s.Errors, description="The key was used with another body."),
+            **COMMON,
+        },
     )
     def post(self, request):
+        key = idempotency.key_of(request)
+        if key is None:
+            return self._record(request)
+        body_digest = idempotency.digest(request.data)
+        replay = idempotency.earlier(user=request.user, key=key, body_digest=body_digest)
+        if replay is None:
+            replay = idempotency.create_once(
+                user=request.user,
+                key=key,
+                body_digest=body_digest,
+                create=lambda: self._record(request),
+            )
+            if not replay.has_header("Idempotent-Replayed"):
+                return replay
+        # The first answer again: the client sees the assessment, as a read.
+        assessment = _assessment(resolve(replay["Location"]).kwargs["pk"])
+        log(
+            request,
+            Action.VIEW_ASSESSMENT,
+            obj=assessment,
+            patient=assessment.patient,
+            idempotent_replay=True,
+        )
+        return replay
+
+    def _record(self, request):
         serializer = s.AssessmentInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         assessment = services.record_assessment(data=serializer.validated_data, user=request.user)
