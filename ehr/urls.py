@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -7,9 +7,5 @@ urlpatterns = [
     path("cds-services", views.discovery, name="discovery"),
     path("cds-services/<slug:service_id>", views.service, name="service"),
     path("cds-services/<slug:service_id>/feedback", views.feedback, name="feedback"),
-    path(
-        "fhir/RiskAssessment/<int:pk>",
-        views.RiskAssessmentView.as_view(),
-        name="fhir_risk_assessment",
-    ),
+    path("fhir/", include("ehr.fhir_urls")),
 ]
