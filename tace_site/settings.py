@@ -371,8 +371,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    # Codes stay inline beside each field (no shared enum components).
-    "POSTPROCESSING_HOOKS": [],
+    # Codes stay inline beside each field (no shared enum components); the schema as
+    # strict as the server, with its links (api/schema.py).
+    "POSTPROCESSING_HOOKS": ["api.schema.tighten"],
 }
 # Swagger UI's source maps are for a browser's developer tools: compressing them (gzip
 # and brotli) would add a third to what collectstatic does at every start.
