@@ -80,12 +80,6 @@ class FhirView(ApiView):
         super().initial(request, *args, **kwargs)
 
     def handle_exception(self, exc):
-        if isinstance(exc, exceptions.NotAcceptable):
-            exc = exceptions.NotAcceptable(
-                "This server answers JSON only: accept application/fhir+json."
-                if not str(exc.detail).startswith("This server")
-                else exc.detail
-            )
         response = super().handle_exception(exc)
         messages = [m for ms in response.data.get("errors", {}).values() for m in ms]
         response.data = fhir.operation_outcome(response.status_code, messages)
@@ -98,7 +92,9 @@ class FhirView(ApiView):
             return super().perform_content_negotiation(request, force)
         except exceptions.NotAcceptable:
             request.accepted_renderer, request.accepted_media_type = FhirRenderer(), FHIR_JSON
-            raise
+            raise exceptions.NotAcceptable(
+                "This server answers JSON only: accept application/fhir+json."
+            ) from None
 
 
 class MetadataView(FhirView):
