@@ -5,10 +5,11 @@ import re
 from datetime import datetime, time
 
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import timezone, translation
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -26,8 +27,10 @@ from assessments.management.commands.recommend import encode
 from assessments.models import Assessment, AuditEvent, Patient
 from assessments.views import history_versions
 
+from . import idempotency
 from . import serializers as s
 from .models import ApiToken
+from .throttles import AddressRateThrottle
 
 Action = AuditEvent.Action
 
@@ -46,6 +49,15 @@ IF_MATCH = OpenApiParameter(
     OpenApiParameter.HEADER,
     required=True,
     description='The assessment\'s ETag, such as "3": a stale one answers 412.',
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    idempotency.HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    pattern=idempotency.KEY.pattern,
+    description="Any unique string, such as a UUID: a retry with the same key and body "
+    "answers the first result again.",
 )
 PRECONDITIONS = {
     409: OpenApiResponse(s.Errors, description="The assessment is voided: it cannot change."),
@@ -94,18 +106,26 @@ class ApiView(GenericAPIView):
     JSON, so the site's login-required middleware must not redirect it."""
 
     perms: dict[str, str] = {}
+    # OPTIONS is refused (405): nothing calls the API across origins, and DRF's answer
+    # would describe the view to any user.
+    http_method_names = ["get", "post", "head"]
 
     @classmethod
     def as_view(cls, **initkwargs):
         return login_not_required(super().as_view(**initkwargs))
 
     def get_permissions(self):
-        perm = self.perms.get(self.request.method)
+        # HEAD runs the GET handler (Django's View.setup), so it needs GET's permission.
+        method = "GET" if self.request.method == "HEAD" else self.request.method
+        perm = self.perms.get(method)
         return [requires(perm)()] if perm else super().get_permissions()
 
     def initial(self, request, *args, **kwargs):
-        # DRF's order, but throttles before authentication and permissions: requests
-        # with a wrong token, or refused ones, count against their address too.
+        # DRF's order, but the address's throttle before authentication and the token's
+        # before permissions: requests with a wrong token are counted, and answered 429,
+        # by their address; refused ones count against their token too. (The token's
+        # throttle reads request.auth: checked with the address's, a wrong token raised
+        # 401 before the address's 429 was ever raised.)
         self.format_kwarg = self.get_format_suffix(**kwargs)
         request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(
             request
@@ -113,9 +133,16 @@ class ApiView(GenericAPIView):
         request.version, request.versioning_scheme = self.determine_version(
             request, *args, **kwargs
         )
-        self.check_throttles(request)
+        throttles = self.get_throttles()
+        self._throttle(request, [t for t in throttles if isinstance(t, AddressRateThrottle)])
         self.perform_authentication(request)
+        self._throttle(request, [t for t in throttles if not isinstance(t, AddressRateThrottle)])
         self.check_permissions(request)
+
+    def _throttle(self, request, throttles) -> None:
+        waits = [t.wait() for t in throttles if not t.allow_request(request, self)]
+        if waits:
+            self.throttled(request, max((w for w in waits if w is not None), default=None))
 
 
 def etag(assessment: Assessment) -> str:
@@ -204,6 +231,18 @@ class AssessmentPagination(CursorPagination):
     page_size = queries.PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = 100
+    invalid_cursor_message = "This cursor is not one the API gave: follow `next` as answered."
+
+    def decode_cursor(self, request):
+        cursor = super().decode_cursor(request)
+        # The position is a client's text until checked: a forged one, not a time, made
+        # the database raise (500) with Django's message.
+        if cursor is not None and cursor.position is not None:
+            try:
+                Assessment._meta.get_field("created_at").to_python(cursor.position)
+            except DjangoValidationError:
+                raise exceptions.NotFound(self.invalid_cursor_message) from None
+        return cursor
 
 
 class ListFilters(serializers.Serializer):
@@ -265,10 +304,45 @@ class AssessmentsView(ListModelMixin, ApiView):
 
     @extend_schema(
         summary="Record an assessment under the newest ruleset",
+        description="With an `Idempotency-Key`, a retry with the same key and body within "
+        "24 hours answers the first result again (`Idempotent-Replayed: true`) and records "
+        "nothing; the same key with another body is refused with 422.",
+        parameters=[IDEMPOTENCY_KEY],
         request=s.AssessmentInput,
-        responses={201: s.AssessmentOut, 400: ERROR, **COMMON},
+        responses={
+            201: s.AssessmentOut,
+            400: ERROR,
+            422: OpenApiResponse(s.Errors, description="The key was used with another body."),
+            **COMMON,
+        },
     )
     def post(self, request):
+        key = idempotency.key_of(request)
+        if key is None:
+            return self._record(request)
+        body_digest = idempotency.digest(request.data)
+        replay = idempotency.earlier(user=request.user, key=key, body_digest=body_digest)
+        if replay is None:
+            replay = idempotency.create_once(
+                user=request.user,
+                key=key,
+                body_digest=body_digest,
+                create=lambda: self._record(request),
+            )
+            if not replay.has_header("Idempotent-Replayed"):
+                return replay
+        # The first answer again: the client sees the assessment, as a read.
+        assessment = _assessment(resolve(replay["Location"]).kwargs["pk"])
+        log(
+            request,
+            Action.VIEW_ASSESSMENT,
+            obj=assessment,
+            patient=assessment.patient,
+            idempotent_replay=True,
+        )
+        return replay
+
+    def _record(self, request):
         serializer = s.AssessmentInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         assessment = services.record_assessment(data=serializer.validated_data, user=request.user)

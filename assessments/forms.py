@@ -746,8 +746,17 @@ def parse_json(text: str | bytes):
         )
     except DuplicateKey as duplicate:
         return None, {duplicate.key: [gettext("Given more than once: give each field once.")]}
-    except (ValueError, RecursionError) as error:  # RecursionError: absurdly deep nesting
-        return None, {"__all__": [gettext("Not valid JSON: %(error)s") % {"error": error}]}
+    except json.JSONDecodeError as error:
+        # The place, in the app's words: the decoder's own text is Python's, in English.
+        message = gettext(
+            "Not valid JSON: look at line %(line)d, column %(column)d "
+            "(quotes, commas, brackets, or something after the end)."
+        ) % {"line": error.lineno, "column": error.colno}
+        return None, {"__all__": [message]}
+    except RecursionError:  # absurdly deep nesting
+        return None, {"__all__": [gettext("Not valid JSON: it is nested too deeply.")]}
+    except ValueError:  # UnicodeDecodeError: the bytes are not text
+        return None, {"__all__": [gettext("Not valid JSON: send it as UTF-8 text.")]}
     return obj, {}
 
 

@@ -4,10 +4,11 @@ Written in English, the language of the stored record: displays are the code
 systems' own, the note is the stored rationale.
 """
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.utils import translation
+from django.utils.html import format_html, format_html_join
 
 from assessments import rules
 from assessments.models import Assessment, HistoryAction
@@ -57,14 +58,42 @@ VALUE_SETS = {
 AMENDMENTS = [HistoryAction.AMENDED, HistoryAction.SIGNATURE_WITHDRAWN]
 
 
-def status(assessment: Assessment) -> str:
+def versions(assessment: Assessment, *, upto: int | None = None) -> list:
+    """The assessment's history rows, oldest first; with `upto`, those of its versions
+    up to that one (a vread)."""
+    records = assessment.history.order_by("history_date", "history_id")
+    if upto is not None:
+        records = records.filter(version__lte=upto)
+    return list(records)
+
+
+def status(assessment: Assessment, records: list | None = None) -> str:
     if assessment.status == Assessment.Status.VOIDED:
         return "entered-in-error"
     if assessment.status == Assessment.Status.DRAFT:
         return "preliminary"
-    if assessment.history.filter(action__in=AMENDMENTS).exists():
+    if records is None:
+        records = versions(assessment, upto=assessment.version)
+    if any(record.action in AMENDMENTS for record in records):
         return "amended"
     return "final"
+
+
+def recorded_at(records: list, fields: list[str]) -> dict:
+    """When each field took the value it has in the last of `records`: a lab entered at
+    creation keeps its time when the tumor size is amended later."""
+    since, last = {}, {}
+    for record in records:
+        for field in fields:
+            value = getattr(record, field)
+            if field not in last or value != last[field]:
+                since[field] = record.history_date
+            last[field] = value
+    return since
+
+
+def etag(assessment: Assessment) -> str:
+    return f'W/"{assessment.version}"'
 
 
 def _instant(moment) -> str:
@@ -97,7 +126,7 @@ def _quantity(value, unit: str, code: str) -> dict:
     return {"value": value, "unit": unit, "system": codes.UCUM, "code": code}
 
 
-def _observation(assessment: Assessment, field: str, *, subject: dict, state: str) -> dict:
+def _observation(assessment: Assessment, field: str, *, subject: dict, state: str, when) -> dict:
     code, display = BASIS[field]
     codings = [_coding(OBSERVATIONS("observation"), code, display)]
     unit = getattr(assessment, f"{field}_unit", None)
@@ -110,7 +139,8 @@ def _observation(assessment: Assessment, field: str, *, subject: dict, state: st
         "status": state,
         "code": {"coding": codings, "text": display},
         "subject": subject,
-        "effectiveDateTime": _instant(assessment.created_at),
+        # When this value was recorded: the app keeps no time of the blood draw.
+        "effectiveDateTime": _instant(when),
         **_value(assessment, field),
     }
 
@@ -127,10 +157,37 @@ def _mitigation(assessment: Assessment) -> str:
     )
 
 
-def risk_assessment(assessment: Assessment) -> dict:
-    """The FHIR R4 RiskAssessment of an assessment, as a JSON object (numbers Decimal)."""
+def narrative(assessment: Assessment, *, state: str, mitigation: str) -> dict:
+    """The human-readable summary FHIR asks of a resource, its text escaped."""
+    risk = codes.RISK_PROBABILITY_DISPLAY[assessment.risk_level]
+    rows = format_html_join(
+        "",
+        "<li>{}</li>",
+        ((sentence,) for sentence in assessment.rationale),
+    )
+    div = format_html(
+        '<div xmlns="http://www.w3.org/1999/xhtml"><p>Adjuvant TACE assessment of patient '
+        "{} (ruleset {}, {}): {} of recurrence. {}</p><ul>{}</ul></div>",
+        assessment.patient.mrn,
+        assessment.ruleset,
+        state,
+        risk,
+        mitigation,
+        rows,
+    )
+    return {"status": "generated", "div": str(div)}
+
+
+def risk_assessment(assessment: Assessment, records: list | None = None) -> dict:
+    """The FHIR R4 RiskAssessment of an assessment, as a JSON object (numbers Decimal).
+
+    `records`: its history rows up to this version, oldest first (versions()); a vread
+    passes the historical instance and its rows.
+    """
+    if records is None:
+        records = versions(assessment, upto=assessment.version)
     with translation.override("en"):
-        state = status(assessment)
+        state = status(assessment, records)
         subject = {
             "identifier": {"system": settings.FHIR_MRN_SYSTEM, "value": assessment.patient.mrn},
             "type": "Patient",
@@ -142,6 +199,8 @@ def risk_assessment(assessment: Assessment) -> dict:
             *Assessment.LIVER_FUNCTION,
         ]
         present = [f for f in fields if getattr(assessment, f) is not None]
+        since = recorded_at(records, present)
+        mitigation = _mitigation(assessment)
         condition = {
             "resourceType": "Condition",
             "id": "hcc",
@@ -155,10 +214,23 @@ def risk_assessment(assessment: Assessment) -> dict:
         return {
             "resourceType": "RiskAssessment",
             "id": str(assessment.pk),
-            "meta": {"lastUpdated": _instant(assessment.updated_at)},
+            "meta": {
+                "versionId": str(assessment.version),
+                "lastUpdated": _instant(assessment.updated_at),
+            },
+            "text": narrative(assessment, state=state, mitigation=mitigation),
             "contained": [
                 condition,
-                *(_observation(assessment, f, subject=subject, state=state) for f in present),
+                *(
+                    _observation(
+                        assessment,
+                        f,
+                        subject=subject,
+                        state=state,
+                        when=since.get(f, assessment.created_at),
+                    )
+                    for f in present
+                ),
             ],
             "status": state,
             "method": {
@@ -195,12 +267,20 @@ def risk_assessment(assessment: Assessment) -> dict:
                     },
                 }
             ],
-            "mitigation": _mitigation(assessment),
+            "mitigation": mitigation,
             "note": [{"text": sentence} for sentence in assessment.rationale],
         }
 
 
-OUTCOME_CODES = {401: "login", 403: "forbidden", 404: "not-found", 429: "throttled"}
+OUTCOME_CODES = {
+    400: "invalid",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    406: "not-supported",
+    429: "throttled",
+}
 
 
 def operation_outcome(status_code: int, messages: list[str]) -> dict:
@@ -216,3 +296,86 @@ def operation_outcome(status_code: int, messages: list[str]) -> dict:
             for message in messages or ["Error."]
         ],
     }
+
+
+SEARCH_PARAMS = {
+    "subject:identifier": "The patient's MRN as SYSTEM|MRN (the system DJANGO_FHIR_MRN_SYSTEM), "
+    "or MRN alone.",
+    "_lastUpdated": "When the assessment was last saved: a date (YYYY-MM-DD, the site's time "
+    "zone) or an instant with its zone, prefixed ge, gt, le, lt or eq; may be given twice.",
+    "_count": "At most this many entries a page (1 to 100; default 50).",
+    "_offset": "Skip this many matches (the next link carries it).",
+    "_format": "json or application/fhir+json only.",
+}
+
+
+# When the CapabilityStatement below last changed.
+CAPABILITY_DATE = datetime(2026, 12, 3, tzinfo=UTC)
+
+
+def capability_statement(*, base_url: str, date=CAPABILITY_DATE) -> dict:
+    """What this FHIR endpoint does, for a client's discovery (GET /fhir/metadata)."""
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": _instant(date),
+        "publisher": "Adjuvant TACE decision support",
+        "kind": "instance",
+        "software": {"name": "Adjuvant TACE decision support"},
+        "implementation": {
+            "description": "Assessments of adjuvant TACE after liver resection, as RiskAssessment",
+            "url": base_url,
+        },
+        "fhirVersion": "4.0.1",
+        "format": ["json", "application/fhir+json"],
+        "rest": [
+            {
+                "mode": "server",
+                "security": {
+                    "description": "A bearer token (manage.py api_token) or a logged-in "
+                    "session, of a user whose role may view assessments.",
+                },
+                "resource": [
+                    {
+                        "type": "RiskAssessment",
+                        "interaction": [
+                            {"code": "read"},
+                            {"code": "vread"},
+                            {"code": "search-type"},
+                        ],
+                        "versioning": "versioned",
+                        "readHistory": True,
+                        "searchParam": [
+                            {
+                                "name": "subject",
+                                "type": "reference",
+                                "documentation": "With the :identifier modifier only: "
+                                + SEARCH_PARAMS["subject:identifier"],
+                            },
+                            {
+                                "name": "_lastUpdated",
+                                "type": "date",
+                                "documentation": SEARCH_PARAMS["_lastUpdated"],
+                            },
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def searchset(*, entries: list[tuple[str, dict]], total: int, links: dict) -> dict:
+    """A search's answer: (fullUrl, resource) pairs, their total, self and next links."""
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": total,
+        "link": [{"relation": relation, "url": url} for relation, url in links.items()],
+    }
+    if entries:  # FHIR JSON has no empty arrays
+        bundle["entry"] = [
+            {"fullUrl": full_url, "resource": resource, "search": {"mode": "match"}}
+            for full_url, resource in entries
+        ]
+    return bundle

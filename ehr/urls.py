@@ -1,4 +1,4 @@
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from . import views
 
@@ -9,9 +9,5 @@ urlpatterns = [
     path("cds-services/<slug:service_id>/feedback", views.feedback, name="feedback"),
     # Anything else under cds-services: a JSON 404, never the HTML page.
     re_path(r"^cds-services/(?P<rest>.*)$", views.not_found),
-    path(
-        "fhir/RiskAssessment/<int:pk>",
-        views.RiskAssessmentView.as_view(),
-        name="fhir_risk_assessment",
-    ),
+    path("fhir/", include("ehr.fhir_urls")),
 ]

@@ -1,5 +1,4 @@
-"""CDS Hooks 2.0 endpoints (signed JWT, no session) and the FHIR read (the API's
-tokens, roles and audit)."""
+"""CDS Hooks 2.0 endpoints (signed JWT, no session); the FHIR endpoint is fhir_views.py."""
 
 import functools
 import json
@@ -9,22 +8,16 @@ import math
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.utils import extend_schema
-from rest_framework.renderers import JSONRenderer
 
-from api.views import ApiView
-from api.views import log as api_log
 from assessments import audit
 from assessments.forms import parse_json
-from assessments.models import Assessment, AuditEvent
+from assessments.models import AuditEvent
 
-from . import auth, cds, fhir, throttle
+from . import auth, cds, throttle
 
 Action = AuditEvent.Action
 logger = logging.getLogger("django.request")
-FHIR_JSON = "application/fhir+json"
 
 
 def _json(obj, status=200, content_type="application/json", **headers) -> HttpResponse:
@@ -196,30 +189,3 @@ def feedback(request, service_id: str):
             username=client.issuer[:150],
             detail={"service": service_id, "issuer": client.issuer, **item},
         )
-    return _json({"recorded": len(items)})
-
-
-class FhirRenderer(JSONRenderer):
-    media_type = FHIR_JSON
-    format = "fhir"
-
-
-class RiskAssessmentView(ApiView):
-    """GET /fhir/RiskAssessment/{id}: read as the API reads (a token or a session,
-    the role's permission, an audit event); errors as an OperationOutcome."""
-
-    perms = {"GET": "assessments.view_assessment"}
-    renderer_classes = [FhirRenderer, JSONRenderer]
-
-    # Not in the REST API's OpenAPI schema: FHIR has its own specification (docs/fhir.md).
-    @extend_schema(exclude=True)
-    def get(self, request, pk):
-        assessment = get_object_or_404(Assessment.objects.select_related("patient"), pk=pk)
-        api_log(request, Action.FHIR_READ, obj=assessment, patient=assessment.patient)
-        return _json(fhir.risk_assessment(assessment), content_type=FHIR_JSON)
-
-    def handle_exception(self, exc):
-        response = super().handle_exception(exc)
-        messages = [m for ms in response.data.get("errors", {}).values() for m in ms]
-        response.data = fhir.operation_outcome(response.status_code, messages)
-        return response

@@ -7,6 +7,8 @@ from django.http import HttpResponseBadRequest, JsonResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext, ngettext
 
+from . import proxy
+
 STARTED_AT = "session_started_at"
 ACTIVE_AT = "session_active_at"
 LOGGED_OUT_BECAUSE = "logged_out_because"
@@ -64,6 +66,26 @@ class SessionTimeoutMiddleware:
         return self.get_response(request)
 
 
+class ProxyHeadersMiddleware:
+    """X-Forwarded-Proto is believed only from TRUSTED_PROXIES: from anyone else it is
+    dropped before SecurityMiddleware and request.is_secure() read it.
+
+    SECURE_PROXY_SSL_HEADER alone trusts the header from any peer, so a client that
+    reaches gunicorn directly over plain HTTP could claim HTTPS: no redirect to HTTPS,
+    secure links and CSRF's HTTPS referer rule applied to a plain connection.
+    """
+
+    HEADER = settings.SECURE_PROXY_SSL_HEADER[0]
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self.HEADER in request.META and not proxy.from_proxy(request):
+            del request.META[self.HEADER]
+        return self.get_response(request)
+
+
 class Utf8FormsMiddleware:
     """Refuse a body declared in another charset than UTF-8, before anything reads it.
 
@@ -81,6 +103,10 @@ class Utf8FormsMiddleware:
     def __call__(self, request):
         charset = request.content_params.get("charset", "utf-8").strip().lower()
         if request.method == "POST" and charset not in self.ALLOWED:
+            if request.path.startswith(PROGRAM_PREFIXES):  # the API's one shape of error
+                return JsonResponse(
+                    {"errors": {"__all__": ["Send the body as UTF-8."]}}, status=400
+                )
             return HttpResponseBadRequest("Send form data as UTF-8.", content_type="text/plain")
         return self.get_response(request)
 

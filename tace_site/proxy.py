@@ -34,6 +34,12 @@ def canonical(text: str | None) -> str | None:
     return address.compressed if address is not None else None
 
 
+def from_proxy(request) -> bool:
+    """Whether the connecting peer is one of TRUSTED_PROXIES."""
+    peer = _address(request.META.get("REMOTE_ADDR"))
+    return peer is not None and _is_proxy(peer)
+
+
 def client_ip(request) -> str | None:
     """The connecting address, unless it is one of TRUSTED_PROXIES: then the nearest
     address in X-Forwarded-For that is not a proxy. Each proxy appends the address it

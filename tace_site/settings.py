@@ -77,7 +77,8 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS") or (["127.0.0.1", "localhost"] 
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 # HTTPS is terminated by a proxy in front of gunicorn, which must set X-Forwarded-Proto
-# (and strip it from clients). DJANGO_HTTPS=0 is for plain HTTP on loopback only.
+# (and strip it from clients); it is read only from DJANGO_TRUSTED_PROXIES
+# (ProxyHeadersMiddleware). DJANGO_HTTPS=0 is for plain HTTP on loopback only.
 HTTPS = env_bool("DJANGO_HTTPS", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = HTTPS
@@ -111,6 +112,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: X-Forwarded-Proto is dropped unless a trusted proxy sent it.
+    "tace_site.middleware.ProxyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outside the session and framing middleware: it adjusts what they set (ehr/smart.py).
     "ehr.middleware.SmartFrameMiddleware",
@@ -394,8 +397,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    # Codes stay inline beside each field (no shared enum components).
-    "POSTPROCESSING_HOOKS": [],
+    # Codes stay inline beside each field (no shared enum components); the schema as
+    # strict as the server, with its links (api/schema.py).
+    "POSTPROCESSING_HOOKS": ["api.schema.tighten"],
 }
 # Swagger UI's source maps are for a browser's developer tools: compressing them (gzip
 # and brotli) would add a third to what collectstatic does at every start.

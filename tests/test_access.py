@@ -101,6 +101,18 @@ EXPECTED = {
     # launch under way, refused for every user (tests/ehr/test_smart.py launches).
     "smart:launch": ("get", dict.fromkeys(USERS, 403)),
     "smart:callback": ("get", dict.fromkeys(USERS, 403)),
+    "ehr:fhir_vread": ("get", {**VIEWERS, ANON: 401}),
+    "ehr:fhir_metadata": ("get", {**VIEWERS, ANON: 401}),
+    # A search without parameters: 400 once the role is allowed.
+    "ehr:fhir_search": (
+        "get",
+        {**VIEWERS, ANON: 401, REVIEWER: 400, CLINICIAN: 400, CONSULTANT: 400},
+    ),
+    # The test client posts multipart, not the search's form: 415 once the role is allowed.
+    "ehr:fhir_search_post": (
+        "post",
+        {**VIEWERS, ANON: 401, REVIEWER: 415, CLINICIAN: 415, CONSULTANT: 415},
+    ),
 }
 
 # The API, called with each user's token: (name, method, body, {user: status}).
@@ -136,6 +148,11 @@ API_EXPECTED = [
         None,
         {ANON: 401, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 200},
     ),  # fmt: skip
+    ("ehr:fhir_vread", "get", None, {ANON: 401, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 200}),
+    ("ehr:fhir_metadata", "get", None, {ANON: 401, NO_ROLE: 403, REVIEWER: 200, CLINICIAN: 200}),
+    ("ehr:fhir_search", "get", None, {ANON: 401, NO_ROLE: 403, REVIEWER: 400, CLINICIAN: 400}),
+    # The search's form, not JSON: 415 once the role is allowed.
+    ("ehr:fhir_search_post", "post", {}, {ANON: 401, NO_ROLE: 403, REVIEWER: 415, CLINICIAN: 415}),
 ]
 
 
@@ -168,6 +185,8 @@ def page_url(name: str, assessment, event) -> str:
         "ehr:fhir_risk_assessment",
     }
     args = [assessment.pk] if takes_pk else []
+    if name == "ehr:fhir_vread":
+        args = [assessment.pk, 1]
     if name == "assessments:patient":
         args = [assessment.patient.pk]
     elif name == "assessments:event_create":
@@ -351,6 +370,8 @@ def test_every_api_url_as_every_user(clinician, reviewer, consultant, no_role_us
             "ehr:fhir_risk_assessment",
         }:
             args = [assessment.pk]
+        if name == "ehr:fhir_vread":
+            args = [assessment.pk, 1]
         url = reverse(name, args=args)
         api = ApiClient(token)
         if method == "get":

@@ -60,6 +60,9 @@ def test_https_redirect_spares_healthz_and_trusts_the_proxy_header(settings, cli
     assert response.status_code == 301
     assert response["Location"] == "https://testserver/accounts/login/"
     assert client.get("/healthz").status_code == 200
+    claimed = client.get(reverse("login"), headers={"X-Forwarded-Proto": "https"})
+    assert claimed.status_code == 301  # the test client's address is no proxy
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
     behind_proxy = client.get(reverse("login"), headers={"X-Forwarded-Proto": "https"})
     assert behind_proxy.status_code == 200
 

@@ -141,7 +141,7 @@ def test_bodies_that_are_not_one_object_are_refused(clinician_api, raw, errors):
     body = response.json()
     if errors is None:
         assert list(body["errors"]) == ["__all__"]
-        assert body["errors"]["__all__"][0].startswith("Not valid JSON:")
+        assert body["errors"]["__all__"][0].startswith("Not valid JSON: look at line 1, column 2")
     else:
         assert body == {"errors": errors}
 

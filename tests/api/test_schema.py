@@ -139,3 +139,82 @@ def test_a_stateful_walk_create_read_amend_void(clinician):
                              content_type="application/json",
                              headers={**api.headers, "If-Match": amended["ETag"]})  # fmt: skip
     assert voided.status_code == 200 and voided.json()["status"] == "voided"
+
+
+def test_request_bodies_refuse_unknown_fields_as_the_server_does():
+    for name, component in SCHEMA["components"]["schemas"].items():
+        if name.endswith("Request"):
+            assert component["additionalProperties"] is False, name
+
+
+@pytest.mark.parametrize(
+    ("field", "accepted", "refused"),
+    [
+        (
+            "tumor_size_cm",
+            ["0.1", "5", "5.0", "29.9", "30", "30.0"],
+            ["0", "0.0", "30.1", "31", "5.55"],
+        ),
+        ("tumor_count", ["1", "9", "10"], ["0", "1.0"]),
+        ("prior_adjuvant_tace_sessions", ["0", "1"], ["-1", "1.5"]),
+    ],
+)
+def test_the_string_form_of_a_number_has_the_fields_range(field, accepted, refused):
+    """The schema's pattern accepts exactly what the form accepts (checked by the form)."""
+    import re
+
+    from assessments.forms import AssessmentForm
+
+    schema = SCHEMA["components"]["schemas"]["AssessmentInputRequest"]["properties"][field]
+    pattern = re.compile(schema["anyOf"][1]["pattern"])
+    form_field = AssessmentForm.base_fields[field]
+    for text in accepted + refused:
+        try:
+            form_field.clean(text)
+            ok = True
+        except Exception:  # noqa: BLE001 - any refusal of the form
+            ok = False
+        assert bool(pattern.fullmatch(text)) == ok == (text in accepted), (field, text)
+
+
+def test_a_create_links_to_amend_and_void_with_its_etag():
+    created = SCHEMA["paths"]["/api/v1/assessments"]["post"]["responses"]["201"]["links"]
+    assert created["amend"]["operationId"] == "assessments_amend_create"
+    assert created["void"]["parameters"] == {
+        "id": "$response.body#/id",
+        "header.If-Match": "$response.header.ETag",
+    }
+    amended = SCHEMA["paths"]["/api/v1/assessments/{id}/amend"]["post"]["responses"]["200"]
+    assert "void" in amended["links"]
+
+
+def test_a_stateful_walk_along_the_schemas_links(known):
+    """Schemathesis follows the links: create, then amend or void what it created, with
+    the ETag it was answered, and every answer agrees with the schema."""
+    app, token = known["app"], known["token"]
+    called = []
+
+    class Walk(fuzzed.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"app": app, "headers": {"Authorization": f"Bearer {token}"}}
+
+        def after_call(self, response, case):
+            called.append((case.operation.label, response.status_code))
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs)
+
+    Walk.run(
+        settings=settings(
+            max_examples=15,
+            stateful_step_count=4,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
+    )
+    labels = {label for label, _ in called}
+    assert "POST /api/v1/assessments" in labels
+    followed = {label for label, status in called if label.endswith(("/amend", "/void"))}
+    assert followed, called

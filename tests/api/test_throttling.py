@@ -29,3 +29,15 @@ def test_per_address_wrong_tokens_too(settings, clinician):
         "/api/v1/assessments", headers=other.headers, REMOTE_ADDR="10.0.0.9"
     )
     assert response.status_code == 200
+
+
+def test_wrong_tokens_alone_are_answered_429(settings):
+    """A client guessing tokens is slowed down like any other: its address's count runs
+    out, and it is answered 429, not 401 forever."""
+    settings.API_THROTTLE_RATES = {"token": "100/min", "address": "3/min"}
+    wrong = ApiClient("not-a-token")
+    statuses = [wrong.get("assessments").status_code for _ in range(5)]
+    assert statuses == [401, 401, 401, 429, 429]
+    refused = wrong.get("assessments")
+    assert 0 < int(refused["Retry-After"]) <= 60
+    assert list(refused.json()["errors"]) == ["__all__"]

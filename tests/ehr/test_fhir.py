@@ -2,6 +2,7 @@
 (whose RiskAssessment matches R4), every status, the API's tokens, roles and audit."""
 
 import io
+import json
 import time
 from datetime import timedelta
 
@@ -21,6 +22,7 @@ from assessments.models import Assessment
 from ehr import codes, fhir
 from tests.api.conftest import ApiClient, token_for
 from tests.conftest import PANEL, amend_data, events, record
+from tests.ehr.r4 import assert_valid_r4
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +40,7 @@ def read(client, assessment) -> dict:
     assert response["Content-Type"] == "application/fhir+json"
     resource = response.json()
     RiskAssessment.model_validate(resource)
+    assert_valid_r4(resource)
     for contained in resource["contained"]:
         MODELS[contained["resourceType"]].model_validate(contained)
     return resource
@@ -206,6 +209,7 @@ def test_errors_are_operation_outcomes(no_role_user, reviewer, clinician, who, s
     assert response["Content-Type"] == "application/fhir+json"
     outcome = response.json()
     OperationOutcome.model_validate(outcome)
+    assert_valid_r4(outcome)
     assert outcome["issue"][0]["code"] == code
     assert not events("fhir_read")
 
@@ -238,8 +242,9 @@ def test_every_kind_of_assessment_maps_to_valid_fhir(clinician):
     assert {a.ruleset for a in assessments} == {"1", "2", "3", "4"}
     assert {a.status for a in assessments} == {"draft", "signed", "voided"}
     for assessment in assessments:
-        resource = fhir.risk_assessment(assessment)
+        resource = json.loads(json.dumps(fhir.risk_assessment(assessment), default=float))
         RiskAssessment.model_validate(resource)
+        assert_valid_r4(resource)
         for contained in resource["contained"]:
             MODELS[contained["resourceType"]].model_validate(contained)
         assert resource["status"] == fhir.status(assessment)
