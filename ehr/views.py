@@ -189,3 +189,4 @@ def feedback(request, service_id: str):
             username=client.issuer[:150],
             detail={"service": service_id, "issuer": client.issuer, **item},
         )
+    return _json({"recorded": len(items)})
