@@ -23,14 +23,24 @@ from .forms import (
     SignForm,
     VoidForm,
 )
-from .models import Assessment, AuditEvent, FollowUpEvent, Patient, code_labels, pk_url
+from .models import (
+    Assessment,
+    AuditEvent,
+    FollowUpEvent,
+    Patient,
+    code_labels,
+    confirmation_labels,
+    person_name,
+    pk_url,
+)
 from .templatetags.clinical import detail_text
 
 Action = AuditEvent.Action
 
 
-def permission_required(perm: str):
-    """403 without the permission; the refusal is itself audited."""
+def permission_required(perm: str, *, denied=None):
+    """403 without the permission; the refusal is itself audited. `denied`, if given,
+    answers the refusal with its own page (status 403) instead of the generic one."""
 
     def decorator(view):
         @wraps(view)
@@ -41,6 +51,8 @@ def permission_required(perm: str):
                     request=request,
                     detail={"permission": perm, "path": request.path, "method": request.method},
                 )
+                if denied is not None and (answer := denied(request, *args, **kwargs)):
+                    return answer
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
@@ -64,7 +76,9 @@ def _page_query(request) -> str:
 
 
 def _clinicians() -> list[tuple[int, str]]:
-    return list(queries.users_with_permission("add_assessment").values_list("pk", "username"))
+    return [
+        (user.pk, person_name(user)) for user in queries.users_with_permission("add_assessment")
+    ]
 
 
 def _paginator(request, object_list, per_page: int) -> queries.CappedPaginator:
@@ -100,7 +114,7 @@ def _list_rows(assessments) -> list[dict]:
             "badge": badge(a.recommendation, a.is_voided),
             "status": statuses.get(a.status, a.status),
             "risk_factors": code_labels(a.risk_factors) or no_factor,
-            "clinician": a.created_by.get_username(),
+            "clinician": person_name(a.created_by),
         }
         for a in assessments
     ]
@@ -321,13 +335,23 @@ def _unsaved_assessment(form) -> Assessment:
     return assessment
 
 
+CONFIRMED_ON_SAVING = {"implausible", "duplicate"}
+
+
 def _preview(request, form, **context):
     """The live preview as HTML: the fields still missing or invalid, as the form's error
     summary lists them, and the result as soon as the rule inputs are valid."""
     form.is_valid()
     data = form.cleaned_data
     rule_fields = {*Assessment.RULE_INPUTS, *Assessment.PANEL_INPUTS} & set(form.fields)
-    if not rule_fields & set(form.errors):
+    # What saving asks to confirm (an unusual value, a possible duplicate) changes no result.
+    invalid = {
+        name
+        for name, errors in form.errors.as_data().items()
+        if any(error.code not in CONFIRMED_ON_SAVING for error in errors)
+    }
+    if not rule_fields & invalid:
+        form.cleaned_data.update(getattr(form, "unconfirmed", {}))
         context.update(_result_context(_unsaved_assessment(form), made_on=timezone.localdate()))
     # Each lab value as typed, in the other unit, so that a unit slip shows.
     context["conversions"] = [
@@ -362,8 +386,24 @@ def amendment_preview(request, pk, reevaluate=False):
     return _preview(request, form, amended=amended)
 
 
+def _sign_denied(request, pk):
+    """The sign page for a user who may read the assessment but not sign: who may."""
+    if not request.user.has_perm("assessments.view_assessment"):
+        return None
+    assessment = _assessment(pk)
+    signers = queries.users_with_permission("sign_assessment").exclude(
+        pk__in=services.authors(assessment)
+    )
+    refusal = gettext(
+        "Signing needs the permission to sign, which the Consultants role gives: you do not "
+        "hold it. Nothing was signed."
+    )
+    context = {"assessment": assessment, "refusal": refusal, "signers": signers}
+    return render(request, "assessments/assessment_sign.html", context, status=403)
+
+
 @sensitive_post_parameters("password")
-@permission_required("assessments.sign_assessment")
+@permission_required("assessments.sign_assessment", denied=_sign_denied)
 def assessment_sign(request, pk):
     assessment = _assessment(pk)
     if refused := _refused(request, assessment):
@@ -451,6 +491,7 @@ HISTORY_FIELDS = [
     *Assessment.PANEL_INPUTS,
     *Assessment.PATHOLOGY,
     "notes",
+    "confirmations",
     *Assessment.RESULT,
     *Assessment.LIVER_FUNCTION,
     "status",
@@ -460,13 +501,17 @@ HISTORY_FIELDS = [
 ]
 
 
-def _shown(field, value, usernames):
+def _shown(field, value, people):
     if value is None or value == "" or value == []:
-        return "(none)"
+        return gettext("(none)")
     if field.choices:
         return dict(field.flatchoices).get(value, value)
     if field.is_relation:
-        return usernames.get(value, value)
+        return people.get(value, value)
+    if field.name == "confirmations":
+        return confirmation_labels(value)
+    if field.name == "signature_meaning":
+        return gettext(value)
     if isinstance(value, list):  # rule codes
         return code_labels(value)
     return str(value)
@@ -476,7 +521,9 @@ def history_versions(assessment: Assessment) -> list[dict]:
     """Every version, newest first, each with its changes as (label, old, new)."""
     records = list(assessment.history.select_related("history_user").order_by("history_id"))
     user_ids = {r.signed_by_id for r in records if r.signed_by_id}
-    usernames = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
+    people = {
+        user.pk: person_name(user) for user in get_user_model().objects.filter(pk__in=user_ids)
+    }
     fields = {name: Assessment._meta.get_field(name) for name in HISTORY_FIELDS}
     versions, previous = [], None
     for record in records:
@@ -491,11 +538,12 @@ def history_versions(assessment: Assessment) -> list[dict]:
                         {
                             "field": name,
                             "label": fields[name].verbose_name.capitalize(),
-                            "old": _shown(fields[name], change.old, usernames),
-                            "new": _shown(fields[name], change.new, usernames),
+                            "old": _shown(fields[name], change.old, people),
+                            "new": _shown(fields[name], change.new, people),
                         }
                     )
-        versions.append({"record": record, "changes": changes})
+        confirmed = confirmation_labels(record.confirmations) if record.confirmations else ""
+        versions.append({"record": record, "changes": changes, "confirmed": confirmed})
         previous = record
     return versions[::-1]
 
@@ -550,6 +598,10 @@ def _audit_rows(events) -> list[dict]:
     detail_url = pk_url("assessments:detail")
     actions = dict(Action.choices)
     system = gettext("(system)")
+    names = {
+        user.get_username(): person_name(user)
+        for user in get_user_model().objects.filter(username__in={e.username for e in events})
+    }
     rows = []
     for event in events:
         if event.object_type == "assessment":
@@ -563,7 +615,7 @@ def _audit_rows(events) -> list[dict]:
                 "time": formats.date_format(
                     timezone.localtime(event.timestamp), "SHORT_DATETIME_FORMAT"
                 ),
-                "user": event.username or system,
+                "user": names.get(event.username, event.username) or system,
                 "action": actions.get(event.action, event.action),
                 "url": url,
                 "object": shown,

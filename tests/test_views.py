@@ -53,7 +53,10 @@ def test_valid_post_creates_one_assessment(clinician_client, clinician, valid_da
 
 def test_second_assessment_reuses_the_patient(clinician_client, valid_data):
     clinician_client.post(reverse("assessments:create"), valid_data)
-    clinician_client.post(reverse("assessments:create"), {**valid_data, "mrn": "Mrn-0001"})
+    clinician_client.post(
+        reverse("assessments:create"),
+        {**valid_data, "mrn": "Mrn-0001", "confirm_duplicate": "possible_duplicate"},
+    )
     assert Patient.objects.count() == 1
     assert Assessment.objects.count() == 2
 
