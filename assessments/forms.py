@@ -82,6 +82,8 @@ DECIMAL_TEXT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 INTEGER_TEXT = re.compile(r"-?[0-9]+")
 COMMA_DECIMAL = re.compile(r"([0-9]*),([0-9]+)")
 MAX_TEXT_LENGTH = 32  # far longer than any valid value
+# Full-width digits, point and minus, as a Chinese input method types them.
+FULL_WIDTH = str.maketrans("０１２３４５６７８９．－", "0123456789.-")
 
 
 class JsonTypedField:
@@ -117,6 +119,14 @@ class NumberText(JsonTypedField):
         """The text, stripped, if it is ASCII digits of the field's pattern."""
         text = text.strip()
         if len(text) > MAX_TEXT_LENGTH or not self.pattern.fullmatch(text):
+            # A Chinese input method types full-width digits (５.５): say which to use.
+            half = text.translate(FULL_WIDTH)
+            if half != text and self.pattern.fullmatch(half):
+                raise forms.ValidationError(
+                    gettext("Use half-width digits: enter %(half)s, not %(typed)s.")
+                    % {"half": half, "typed": text},
+                    code="full_width",
+                )
             raise self.invalid()
         return text
 
@@ -270,7 +280,6 @@ class RuleInputsForm(JsonInputMixin, FocusFirstErrorMixin, forms.Form):
     prior_adjuvant_tace_sessions = IntegerField(
         label=_("Prior adjuvant TACE sessions"),
         required=False,
-        initial=0,
         min_value=rules.PRIOR_SESSIONS_MIN,
         max_value=rules.PRIOR_SESSIONS_MAX,
         help_text=_(
@@ -575,7 +584,10 @@ class RecordFields(forms.Form):
     resection_date = DateField(
         label=_("Date of resection"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=_("The day of the liver resection (not in the future), as YYYY-MM-DD."),
+        help_text=_(
+            "The day of the liver resection, not in the future: pick it in the calendar, or "
+            "type it in the order the box shows."
+        ),
         error_messages={"invalid": _("Enter a date, such as 2026-03-31.")},
     )
     notes = TextField(
@@ -929,7 +941,10 @@ def event_date(label) -> DateField:
     return DateField(
         label=label,
         widget=DATE_WIDGET,
-        help_text=_("As YYYY-MM-DD: not in the future, and not before the resection."),
+        help_text=_(
+            "Not in the future, and not before the resection: pick it in the calendar, or "
+            "type it in the order the box shows."
+        ),
         error_messages={"invalid": _("Enter a date, such as 2026-03-31.")},
     )
 

@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.http import urlencode
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -278,11 +278,14 @@ def _saved_message(*, before: Assessment, after: Assessment, unchanged: str, cha
 
 
 def _initial(assessment: Assessment, form_class) -> dict:
-    return {
+    initial = {
         name: getattr(assessment, name)
         for name in form_class.base_fields
         if hasattr(assessment, name) and name != "change_reason"
     }
+    if initial.get("prior_adjuvant_tace_sessions") == 0:  # the hint: "leave empty for none"
+        initial["prior_adjuvant_tace_sessions"] = None
+    return initial
 
 
 @permission_required("assessments.change_assessment")
@@ -719,6 +722,15 @@ def rules_page(request):
         "assessments/rules.html",
         {
             "rules": rules,
+            # Translated here: {% translate %} doubles each "%" of a variable's text, and the
+            # catalogue's entries for these sentences have single ones ("44.4%").
+            "sources": [gettext(source) for source in rules.SOURCES],
+            "child_pugh_classes": gettext("; ").join(
+                gettext("Class %(name)s: %(low)s to %(high)s")
+                % {"name": name, "low": low, "high": high}
+                for name, low, high in rules.CHILD_PUGH_CLASSES
+            )
+            + pgettext("end of a sentence", "."),
             "ruleset_adds": wording.newer_rulesets(rules.RULESET_1),
             "codes": [
                 (

@@ -1,10 +1,15 @@
 """The ward's reading of the pages: people by their full names, the sign page's refusal,
 the widgets' hints, the recommendation's look and the Chinese wording."""
 
+import re
+
 import pytest
+from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from assessments import services
+from assessments.forms import RuleInputsV3Form
 from assessments.models import AuditEvent, person_name
 from tests.conftest import PASSWORD, make_user, record
 
@@ -128,3 +133,130 @@ def test_the_history_speaks_chinese(client, clinician, consultant):
     for english in ("Signed by", "(none)", "reviewed and approved"):
         assert english not in html
     assert "签署人" in html and "（无）" in html and "已审核并批准" in html
+
+
+# Chinese input, hints and wording.
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "half"),
+    [
+        ("tumor_size_cm", "５.５", "5.5"),
+        ("tumor_size_cm", "５．５", "5.5"),
+        ("tumor_count", "２", "2"),
+    ],
+)
+@pytest.mark.parametrize("json_input", [False, True])
+def test_full_width_digits_are_refused_saying_to_use_half_width(field, typed, half, json_input):
+    data = {
+        "tumor_size_cm": "2.5",
+        "tumor_count": "1",
+        "vascular_invasion": "none",
+        "cirrhosis_grade": "mild",
+        field: typed,
+    }
+    with translation.override("en"):
+        form = RuleInputsV3Form(data=data, json_input=json_input)
+        assert form.errors[field] == [f"Use half-width digits: enter {half}, not {typed}."]
+    with translation.override("zh-hans"):
+        form = RuleInputsV3Form(data=data, json_input=json_input)
+        assert form.errors[field] == [f"请使用半角数字：输入 {half}，而不是 {typed}。"]
+
+
+def test_other_non_ascii_digits_keep_the_fields_message():
+    with translation.override("en"):
+        form = RuleInputsV3Form(data={"tumor_size_cm": "٥"})
+        assert form.errors["tumor_size_cm"] == ["Enter a number of centimetres, such as 4.5."]
+
+
+def test_date_hints_describe_the_calendar_not_a_format(clinician_client, clinician):
+    html = clinician_client.get(reverse("assessments:create")).content.decode()
+    assert 'type="date"' in html
+    assert "YYYY-MM-DD" not in html
+    assert "pick it in the calendar" in html
+    assessment = record(clinician)
+    url = reverse("assessments:event_create", args=[assessment.patient_id, "recurrence"])
+    html = clinician_client.get(url).content.decode()
+    assert "YYYY-MM-DD" not in html and "pick it in the calendar" in html
+
+
+def test_prior_sessions_start_empty_as_the_hint_says(clinician_client, clinician):
+    form = clinician_client.get(reverse("assessments:create")).context["form"]
+    assert "leave empty for none" in str(form.fields["prior_adjuvant_tace_sessions"].help_text)
+    assert form["prior_adjuvant_tace_sessions"].value() is None
+    assessment = record(clinician)
+    edit = clinician_client.get(reverse("assessments:edit", args=[assessment.pk])).context["form"]
+    assert edit["prior_adjuvant_tace_sessions"].value() is None
+    html = clinician_client.get(reverse("assessments:create")).content.decode()
+    assert 'name="prior_adjuvant_tace_sessions" value="0"' not in html
+
+
+def test_the_portal_vein_options_read_as_the_ward_does():
+    field = RuleInputsV3Form.base_fields["vascular_invasion"]
+    labels = dict(field.choices)
+    assert str(labels["portal_vein_branch"]) == (
+        "Portal vein branch tumor thrombus (Vp1 to Vp3, Japanese classification)"
+    )
+    with translation.override("zh-hans"):
+        assert "程氏 I–II 型" in str(labels["portal_vein_branch"])
+        assert "术中取栓" in str(labels["portal_vein_main"])
+
+
+def test_the_sources_on_rules_are_in_chinese(client, clinician):
+    """{% translate %} doubled the "%" of 44.4%, so the Ren 2004 entry was never found."""
+    client.force_login(clinician)
+    html = client.get(reverse("assessments:rules"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    text = html.content.decode()
+    assert "Retrospective, 549 patients" not in text
+    assert "回顾性研究，549 例患者" in text
+    assert "5 至 6 分；B 级" in text
+
+
+def test_the_outcomes_title_is_follow_up_outcomes_in_chinese():
+    with translation.override("zh-hans"):
+        assert translation.gettext("Outcomes") == "随访结局"
+
+
+# How the result looks.
+
+
+@pytest.mark.parametrize(
+    ("size", "recommendation", "icon", "wording"),
+    [
+        ("6.0", "recommended", 'data-icon="recommended"', "Adjuvant TACE recommended"),
+        ("3.0", "not_recommended", 'data-icon="not_recommended"', '<em class="negation">not</em>'),
+    ],
+)
+def test_each_outcome_has_its_own_icon_and_wording(
+    clinician_client, clinician, size, recommendation, icon, wording
+):
+    assessment = record(clinician, tumor_size_cm=size)
+    assert assessment.recommendation == recommendation
+    for name in ("assessments:detail", "assessments:print"):
+        html = clinician_client.get(reverse(name, args=[assessment.pk])).content.decode()
+        heading = re.search(r'<h\d[^>]*class="result-heading[^"]*"[^>]*>(.*?)</h\d>', html, re.S)
+        assert heading, name
+        assert icon in heading[1] and wording in heading[1], name
+
+
+def test_the_recommendation_is_the_largest_text_in_the_stylesheet():
+    css = (settings.BASE_DIR / "static/css/app.css").read_text()
+    screen, printed = re.findall(r"\.result-heading \{\s*font-size: ([\d.]+)(rem|pt)", css)
+    assert float(screen[0]) > 1.75  # Bootstrap's h3, the detail page's title
+    assert float(printed[0]) > 12  # the printout's title in print
+
+
+def test_on_a_phone_the_preview_comes_before_the_save_button(clinician_client, clinician):
+    html = clinician_client.get(reverse("assessments:create")).content.decode()
+    assert html.index('id="preview"') < html.index('form="assessment-form"')
+    assessment = record(clinician)
+    html = clinician_client.get(reverse("assessments:edit", args=[assessment.pk])).content.decode()
+    assert html.index('id="preview"') < html.index('form="assessment-form"')
+
+
+def test_the_navbar_collapses_with_bootstrap_from_static(clinician_client):
+    html = clinician_client.get(reverse("assessments:worklist")).content.decode()
+    assert 'data-bs-toggle="collapse" data-bs-target="#navbar-menu"' in html
+    assert 'class="collapse navbar-collapse' in html
+    assert "/static/vendor/bootstrap/js/bootstrap.bundle.min.js" in html
+    assert "https://" not in re.sub(r"<a [^>]*>", "", html).split("<main")[0]
