@@ -241,17 +241,22 @@ def test_each_outcome_has_its_own_icon_and_wording(
 
 def test_the_recommendation_is_the_largest_text_in_the_stylesheet():
     css = (settings.BASE_DIR / "static/css/app.css").read_text()
-    screen, printed = re.findall(r"\.result-heading \{\s*font-size: ([\d.]+)(rem|pt)", css)
+    screen, printed = re.findall(r"(?m)^\s*\.result-heading \{\s*font-size: ([\d.]+)(rem|pt)", css)
     assert float(screen[0]) > 1.75  # Bootstrap's h3, the detail page's title
     assert float(printed[0]) > 12  # the printout's title in print
 
 
 def test_on_a_phone_the_preview_comes_before_the_save_button(clinician_client, clinician):
-    html = clinician_client.get(reverse("assessments:create")).content.decode()
-    assert html.index('id="preview"') < html.index('form="assessment-form"')
+    """Shown after the preview (order-last); in the page before it, for the Tab order."""
     assessment = record(clinician)
-    html = clinician_client.get(reverse("assessments:edit", args=[assessment.pk])).content.decode()
-    assert html.index('id="preview"') < html.index('form="assessment-form"')
+    for url in (
+        reverse("assessments:create"),
+        reverse("assessments:edit", args=[assessment.pk]),
+    ):
+        html = clinician_client.get(url).content.decode()
+        actions = html.index('<div class="col-lg-8 order-last form-actions">')
+        assert html.index("</form>") < actions < html.index('form="assessment-form"')
+        assert html.index('form="assessment-form"') < html.index('id="preview"')
 
 
 def test_the_navbar_collapses_with_bootstrap_from_static(clinician_client):
