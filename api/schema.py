@@ -49,6 +49,9 @@ def field_schema(field: django_forms.Field) -> dict:
             number["nullable"] = True
         parts.append("A JSON integer or a string of ASCII digits (2.0 is refused).")
         schema = {"anyOf": [number, {"type": "string", "pattern": "^[0-9]+$"}]}
+    elif isinstance(field, forms.ConfirmField):
+        parts.append("A JSON boolean; true confirms every warning the refusal names.")
+        schema = {"type": "boolean", "nullable": True}
     elif isinstance(field, django_forms.ChoiceField):
         codes = _codes(field)
         labels = "; ".join(f"{code}: {label}" for code, label in field.choices if code != "")

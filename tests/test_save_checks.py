@@ -248,3 +248,13 @@ def test_the_api_refuses_a_duplicate_unless_confirm_duplicate_is_true(clinician)
     created = api.post("assessments", {**api_body(), "confirm_duplicate": True})
     assert created.status_code == 201
     assert Assessment.objects.count() == 2
+
+
+def test_the_schema_documents_the_confirmations_as_booleans(clinician):
+    schema = Api(token_for(clinician)).get("schema/", {"format": "json"}).json()
+    properties = schema["components"]["schemas"]["AssessmentInputRequest"]["properties"]
+    for name in ("confirm_implausible", "confirm_duplicate"):
+        assert properties[name]["type"] == "boolean", properties[name]
+    amend = schema["components"]["schemas"]["AmendInputRequest"]["properties"]
+    assert amend["confirm_implausible"]["type"] == "boolean"
+    assert "confirm_duplicate" not in amend
