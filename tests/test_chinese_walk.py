@@ -6,8 +6,18 @@ from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import translation
 
 from tests.test_i18n import ZH, pages  # noqa: F401  (pages: the fixture)
+
+
+@pytest.fixture(autouse=True)
+def _english_after():
+    """A request in Chinese leaves Chinese active in the thread (LocaleMiddleware): the
+    tests after these, which check English messages without a request, need English."""
+    yield
+    translation.activate("en")
+
 
 # Codes, units, abbreviations and names that stay as they are in Chinese text.
 KEPT = {

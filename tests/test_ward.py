@@ -16,6 +16,14 @@ from tests.conftest import PASSWORD, make_user, record
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english_after():
+    """A request in Chinese leaves Chinese active in the thread (LocaleMiddleware): the
+    tests after these, which check English messages without a request, need English."""
+    yield
+    translation.activate("en")
+
+
 def named(user, first="Mei", last="Chen"):
     user.first_name, user.last_name = first, last
     user.save()
