@@ -114,6 +114,9 @@ def field_schema(field: django_forms.Field) -> dict:
         else:
             text = "^[0-9]+$"
         schema = {"anyOf": [number, {"type": "string", "pattern": text}]}
+    elif isinstance(field, forms.ConfirmField):
+        parts.append("A JSON boolean; true confirms every warning the refusal names.")
+        schema = {"type": "boolean", "nullable": True}
     elif isinstance(field, django_forms.ChoiceField):
         codes = _codes(field)
         labels = "; ".join(f"{code}: {label}" for code, label in field.choices if code != "")

@@ -191,6 +191,7 @@ def row_digest(values: dict) -> str:
 # digested without it, so it verifies without it while the column holds that value.
 LATER_COLUMNS = {
     "historicalassessment": [
+        {"confirmations": []},  # migration 0019: what was confirmed on saving
         {  # migration 0015: pathology findings
             "resection_margin": "",
             "satellite_nodules": "",

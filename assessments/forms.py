@@ -6,10 +6,11 @@ a value refused in one place is refused everywhere with the same message.
 
 import json
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Fieldset, Layout, Row
+from crispy_forms.layout import HTML, Column, Fieldset, Layout, Row
 from django import forms
 from django.contrib.auth import authenticate
 from django.utils import timezone
@@ -27,6 +28,7 @@ from .models import (
     MviGrade,
     ResectionMargin,
     YesNo,
+    person_name,
 )
 
 
@@ -80,6 +82,8 @@ DECIMAL_TEXT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 INTEGER_TEXT = re.compile(r"-?[0-9]+")
 COMMA_DECIMAL = re.compile(r"([0-9]*),([0-9]+)")
 MAX_TEXT_LENGTH = 32  # far longer than any valid value
+# Full-width digits, point and minus, as a Chinese input method types them.
+FULL_WIDTH = str.maketrans("０１２３４５６７８９．－", "0123456789.-")
 
 
 class JsonTypedField:
@@ -115,6 +119,14 @@ class NumberText(JsonTypedField):
         """The text, stripped, if it is ASCII digits of the field's pattern."""
         text = text.strip()
         if len(text) > MAX_TEXT_LENGTH or not self.pattern.fullmatch(text):
+            # A Chinese input method types full-width digits (５.５): say which to use.
+            half = text.translate(FULL_WIDTH)
+            if half != text and self.pattern.fullmatch(half):
+                raise forms.ValidationError(
+                    gettext("Use half-width digits: enter %(half)s, not %(typed)s.")
+                    % {"half": half, "typed": text},
+                    code="full_width",
+                )
             raise self.invalid()
         return text
 
@@ -268,7 +280,6 @@ class RuleInputsForm(JsonInputMixin, FocusFirstErrorMixin, forms.Form):
     prior_adjuvant_tace_sessions = IntegerField(
         label=_("Prior adjuvant TACE sessions"),
         required=False,
-        initial=0,
         min_value=rules.PRIOR_SESSIONS_MIN,
         max_value=rules.PRIOR_SESSIONS_MAX,
         help_text=_(
@@ -451,6 +462,114 @@ RULESET_FORMS = {
 }
 
 
+class ConfirmField(JsonTypedField, forms.Field):
+    """A confirmation given on saving: on the web form, the boxes ticked, each naming what
+    it confirms; in JSON, true or false (true confirms every warning the refusal names)."""
+
+    widget = forms.CheckboxSelectMultiple  # the web form's boxes, all under one name
+    default_error_messages = {"invalid": _("Enter true or false.")}
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value):
+        if self.json_input:
+            if value is None:
+                return False
+            if not isinstance(value, bool):
+                raise self.invalid()
+            return value
+        return [item for item in value or [] if isinstance(item, str)]
+
+    def confirms(self, value, name: str) -> bool:
+        return value is True or (isinstance(value, list) and name in value)
+
+
+# Possible but unusual values, most often a slip of a digit (25 typed for 2.5): saved
+# only once confirmed. Scoring alone (recommend, evaluate, the preview) takes them.
+IMPLAUSIBLE_TUMOR_SIZE_CM = Decimal("15")  # 15 cm or more
+IMPLAUSIBLE_TUMOR_COUNT = 10  # 10 or more
+IMPLAUSIBLE_BILIRUBIN_UMOL_L = Decimal("300")  # above 300 µmol/L
+PLAUSIBLE_ALBUMIN_G_L = (Decimal("15"), Decimal("60"))  # below 15 or above 60 g/L
+IMPLAUSIBLE_INR = Decimal("5")  # above 5
+IMPLAUSIBLE_FIELDS = ["tumor_size_cm", "tumor_count", "bilirubin", "albumin", "inr"]
+
+
+def implausible_values(data: dict) -> dict[str, tuple[str, str, str]]:
+    """Each unusual value of validated data, by field: (what, the value, the usual range)."""
+    found = {}
+    size, count, inr = data.get("tumor_size_cm"), data.get("tumor_count"), data.get("inr")
+    if size is not None and size >= IMPLAUSIBLE_TUMOR_SIZE_CM:
+        found["tumor_size_cm"] = (gettext("largest tumor diameter"), f"{size} cm", "< 15 cm")
+    if count is not None and count >= IMPLAUSIBLE_TUMOR_COUNT:
+        found["tumor_count"] = (gettext("number of tumors"), str(count), "< 10")
+    if (bilirubin := data.get("bilirubin")) is not None and data.get("bilirubin_unit"):
+        unit = data["bilirubin_unit"]
+        umol_l = bilirubin * (rules.BILIRUBIN_UMOL_PER_MG_DL if unit == "mg_dl" else 1)
+        if umol_l > IMPLAUSIBLE_BILIRUBIN_UMOL_L:
+            shown = f"{bilirubin} {rules.BILIRUBIN_UNITS[unit]}"
+            found["bilirubin"] = (gettext("total bilirubin"), shown, "≤ 300 µmol/L (17.5 mg/dL)")
+    if (albumin := data.get("albumin")) is not None and data.get("albumin_unit"):
+        unit = data["albumin_unit"]
+        g_l = albumin * (rules.ALBUMIN_G_L_PER_G_DL if unit == "g_dl" else 1)
+        low, high = PLAUSIBLE_ALBUMIN_G_L
+        if not low <= g_l <= high:
+            shown = f"{albumin} {rules.ALBUMIN_UNITS[unit]}"
+            found["albumin"] = (gettext("serum albumin"), shown, "15–60 g/L (1.5–6.0 g/dL)")
+    if inr is not None and inr > IMPLAUSIBLE_INR:
+        found["inr"] = ("INR", str(inr), "≤ 5")
+    return found
+
+
+class SaveChecks(forms.Form):
+    """What saving asks beside valid input: an unusual value is saved only once confirmed.
+    cleaned_data["confirmations"] lists what was confirmed (stored, so in the history)."""
+
+    confirm_implausible = ConfirmField(label=_("The value is correct"))
+
+    def clean(self):
+        data = super().clean()
+        self.implausible = implausible_values(data)
+        confirmed = data.get("confirm_implausible")
+        field = self.fields["confirm_implausible"]
+        data["confirmations"] = []
+        self.unconfirmed = {}  # the values refused until confirmed, which the preview scores
+        for name, (what, value, usual) in self.implausible.items():
+            if field.confirms(confirmed, name):
+                data["confirmations"].append(name)
+                continue
+            values = {"what": what, "value": value, "usual": usual}
+            if self.json_input:
+                message = gettext(
+                    "The %(what)s, %(value)s, is outside the usual range (%(usual)s): check it "
+                    'for a slip. If it is correct, send "confirm_implausible": true.'
+                )
+            else:
+                message = gettext(
+                    "The %(what)s, %(value)s, is outside the usual range (%(usual)s): check it "
+                    "for a slip. If it is correct, tick “The value is correct” below it."
+                )
+            self.unconfirmed[name] = data[name]
+            self.add_error(name, forms.ValidationError(message % values, code="implausible"))
+        return data
+
+    def confirm_box(self, name: str) -> dict | None:
+        """The web form's box beside an unusual value, for _confirm_value.html."""
+        found = getattr(self, "implausible", {}).get(name)
+        if found is None:
+            return None
+        what, value, _usual = found
+        ticked = self.is_bound and self.fields["confirm_implausible"].confirms(
+            self.cleaned_data.get("confirm_implausible"), name
+        )
+        return {"name": name, "label": f"{what} {value}", "ticked": ticked}
+
+
+# Codes that the warning of a possible duplicate and its confirmation use.
+POSSIBLE_DUPLICATE = "possible_duplicate"
+DUPLICATE_WITHIN = timedelta(days=1)
+
+
 NOT_RECORDED = [("", pgettext_lazy("a finding", "Not recorded"))]
 AFP_MESSAGES = {
     **_range_messages(0, AFP_MAX_NG_ML, "ng/mL"),
@@ -534,7 +653,10 @@ class RecordFields(PathologyFields):
     resection_date = DateField(
         label=_("Date of resection"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=_("The day of the liver resection (not in the future), as YYYY-MM-DD."),
+        help_text=_(
+            "The day of the liver resection, not in the future: pick it in the calendar, or "
+            "type it in the order the box shows."
+        ),
         error_messages={"invalid": _("Enter a date, such as 2026-03-31.")},
     )
     notes = TextField(
@@ -563,17 +685,30 @@ class RecordFields(PathologyFields):
         def present(*names):
             return [name for name in names if name in self.fields]
 
+        def box(name):  # the "value is correct" box under an unusual value (SaveChecks)
+            return HTML(f'{{% include "assessments/_confirm_value.html" with name="{name}" %}}')
+
         parts = [
             Fieldset(_("Patient and surgery"), *present("mrn", "resection_date")),
-            Fieldset(_("Tumor findings"), *Assessment.RULE_INPUTS),
+            Fieldset(
+                _("Tumor findings"),
+                "tumor_size_cm",
+                box("tumor_size_cm"),
+                "tumor_count",
+                box("tumor_count"),
+                *Assessment.RULE_INPUTS[2:],
+            ),
         ]
         if "bilirubin" in self.fields:
             parts.append(
                 Fieldset(
                     _("Liver function (optional: all five values, or none)"),
                     Row(Column("bilirubin"), Column("bilirubin_unit")),
+                    box("bilirubin"),
                     Row(Column("albumin"), Column("albumin_unit")),
+                    box("albumin"),
                     "inr",
+                    box("inr"),
                     "ascites",
                     "encephalopathy",
                 )
@@ -597,8 +732,11 @@ class RecordFields(PathologyFields):
         return value
 
 
-class AssessmentForm(RecordFields, RuleInputsV4Form):
-    """A new assessment: always under the newest ruleset."""
+class AssessmentForm(SaveChecks, RecordFields, RuleInputsV4Form):
+    """A new assessment: always under the newest ruleset. A second one for the same MRN
+    and resection within a day is saved only once confirmed (a double entry, most often)."""
+
+    confirm_duplicate = ConfirmField(label=_("Save it all the same"))
 
     mrn = TextField(
         label=_("MRN (medical record number)"),
@@ -610,6 +748,48 @@ class AssessmentForm(RecordFields, RuleInputsV4Form):
 
     def clean_mrn(self):
         return self.cleaned_data["mrn"].upper()
+
+    def clean(self):
+        data = super().clean()
+        self.duplicate = None
+        if not (data.get("mrn") and data.get("resection_date")):
+            return data
+        self.duplicate = (
+            Assessment.objects.filter(
+                patient__mrn=data["mrn"],
+                resection_date=data["resection_date"],
+                created_at__gte=timezone.now() - DUPLICATE_WITHIN,
+            )
+            .exclude(status=Assessment.Status.VOIDED)
+            .select_related("created_by")
+            .order_by("created_at")
+            .first()
+        )
+        if self.duplicate is None:
+            return data
+        field = self.fields["confirm_duplicate"]
+        if field.confirms(data.get("confirm_duplicate"), POSSIBLE_DUPLICATE):
+            data["confirmations"].append(POSSIBLE_DUPLICATE)
+            return data
+        values = {
+            "when": date_format(timezone.localtime(self.duplicate.created_at), "DATETIME_FORMAT"),
+            "who": person_name(self.duplicate.created_by),
+            "date": date_format(data["resection_date"]),
+        }
+        if self.json_input:
+            message = gettext(
+                "An assessment of this MRN for the resection on %(date)s was saved at %(when)s "
+                'by %(who)s. If this is a second one on purpose, send "confirm_duplicate": true.'
+            )
+        else:
+            message = gettext(
+                "An assessment of this MRN for the resection on %(date)s was saved at %(when)s "
+                "by %(who)s. If this is a second one on purpose, tick “Save it all the same”."
+            )
+        self.add_error(
+            "confirm_duplicate", forms.ValidationError(message % values, code="duplicate")
+        )
+        return data
 
 
 REASON_MIN_LENGTH = 5
@@ -643,19 +823,19 @@ class AmendFields(forms.Form):
     version = VersionField()
 
 
-class AmendFormV1(AmendFields, RecordFields, RuleInputsForm):
+class AmendFormV1(SaveChecks, AmendFields, RecordFields, RuleInputsForm):
     """Amend an assessment made under ruleset 1: it stays under ruleset 1."""
 
 
-class AmendFormV2(AmendFields, RecordFields, RuleInputsV2Form):
+class AmendFormV2(SaveChecks, AmendFields, RecordFields, RuleInputsV2Form):
     """Amend an assessment made under ruleset 2: it stays under ruleset 2."""
 
 
-class AmendFormV3(AmendFields, RecordFields, RuleInputsV3Form):
+class AmendFormV3(SaveChecks, AmendFields, RecordFields, RuleInputsV3Form):
     """Amend an assessment made under ruleset 3: it stays under ruleset 3."""
 
 
-class AmendForm(AmendFields, RecordFields, RuleInputsV4Form):
+class AmendForm(SaveChecks, AmendFields, RecordFields, RuleInputsV4Form):
     """Amend an assessment made under ruleset 4."""
 
 
@@ -667,7 +847,7 @@ AMEND_FORMS = {
 }
 
 
-class ReevaluateForm(RecordFields, RuleInputsV4Form):
+class ReevaluateForm(SaveChecks, RecordFields, RuleInputsV4Form):
     """Move an assessment to the newest ruleset, adding a liver panel on the way."""
 
     version = VersionField()
@@ -810,7 +990,10 @@ def event_date(label) -> DateField:
     return DateField(
         label=label,
         widget=DATE_WIDGET,
-        help_text=_("As YYYY-MM-DD: not in the future, and not before the resection."),
+        help_text=_(
+            "Not in the future, and not before the resection: pick it in the calendar, or "
+            "type it in the order the box shows."
+        ),
         error_messages={"invalid": _("Enter a date, such as 2026-03-31.")},
     )
 

@@ -50,6 +50,23 @@ CODE_LABELS = {
 }
 
 
+def person_name(user) -> str:
+    """How a person is named wherever people read it: the full name from the admin, or
+    the user name where none is set."""
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def confirmation_labels(names: list[str]) -> str:
+    """What was confirmed on saving (Assessment.confirmations), in words."""
+    labels = {"possible_duplicate": gettext("Possible duplicate")}
+    return gettext(", ").join(
+        labels.get(name) or str(Assessment._meta.get_field(name).verbose_name).capitalize()
+        for name in names
+    )
+
+
 def code_labels(codes: list[str]) -> str:
     return gettext(", ").join(str(CODE_LABELS.get(code, code)) for code in codes)
 
@@ -269,6 +286,9 @@ class Assessment(models.Model):
         _("tumor rupture"), max_length=3, choices=YesNo.choices, blank=True
     )
     notes = models.TextField(_("notes"), blank=True, max_length=5000)
+    # What the user confirmed on saving this version: each unusual value by its field's
+    # name, and "possible_duplicate" (forms.SaveChecks). The rules never read it.
+    confirmations = models.JSONField(_("confirmed as correct"), default=list, blank=True)
 
     ruleset = models.CharField(_("ruleset"), max_length=8)
     recommendation = models.CharField(
@@ -299,6 +319,7 @@ class Assessment(models.Model):
     version = models.PositiveIntegerField(default=1)
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("signed by"),
         on_delete=models.PROTECT,
         related_name="+",
         null=True,

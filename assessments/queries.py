@@ -285,6 +285,8 @@ LIST_COLUMNS = [
     "risk_factors",
     "patient__mrn",
     "created_by__username",
+    "created_by__first_name",
+    "created_by__last_name",
 ]
 
 # sort parameter: the ordering; the id breaks ties the same way.

@@ -113,7 +113,7 @@ VASCULAR_INVASION_RULESET_1 = {
     "none": gettext_noop("None"),
     "microvascular": gettext_noop("Microvascular (seen only under the microscope, MVI)"),
     "portal_vein_branch": gettext_noop(
-        "Portal vein branch thrombus (first- or second-order branch, Vp1 to Vp3)"
+        "Portal vein branch tumor thrombus (Vp1 to Vp3, Japanese classification)"
     ),
 }
 # Ruleset 2 adds Vp4, a thrombus of the main portal trunk removed at surgery.

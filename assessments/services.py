@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import rules
-from .models import Assessment, FollowUpEvent, HistoryAction, Patient
+from .models import Assessment, FollowUpEvent, HistoryAction, Patient, person_name
 
 
 class Refused(Exception):
@@ -25,7 +25,8 @@ class StaleVersion(Refused):
 
     def __init__(self, current: Assessment | FollowUpEvent):
         self.current = current
-        who = current.history.values_list("history_user__username", flat=True).first()
+        last = current.history.select_related("history_user").first()
+        who = person_name(last.history_user) if last else ""
         when = date_format(timezone.localtime(current.updated_at), "DATETIME_FORMAT")
         if isinstance(current, FollowUpEvent):
             message = gettext(
@@ -78,6 +79,7 @@ def apply_inputs(assessment: Assessment, *, data: dict, ruleset: str) -> None:
     inputs = rules.Inputs.from_data(data)
     assessment.resection_date = data.get("resection_date")
     assessment.notes = data.get("notes", "")
+    assessment.confirmations = list(data.get("confirmations", []))
     for name in Assessment.RULE_INPUTS:
         setattr(assessment, name, getattr(inputs, name))
     panel = inputs.liver_panel

@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.http import urlencode
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -23,14 +23,24 @@ from .forms import (
     SignForm,
     VoidForm,
 )
-from .models import Assessment, AuditEvent, FollowUpEvent, Patient, code_labels, pk_url
+from .models import (
+    Assessment,
+    AuditEvent,
+    FollowUpEvent,
+    Patient,
+    code_labels,
+    confirmation_labels,
+    person_name,
+    pk_url,
+)
 from .templatetags.clinical import detail_text
 
 Action = AuditEvent.Action
 
 
-def permission_required(perm: str):
-    """403 without the permission; the refusal is itself audited."""
+def permission_required(perm: str, *, denied=None):
+    """403 without the permission; the refusal is itself audited. `denied`, if given,
+    answers the refusal with its own page (status 403) instead of the generic one."""
 
     def decorator(view):
         @wraps(view)
@@ -41,6 +51,8 @@ def permission_required(perm: str):
                     request=request,
                     detail={"permission": perm, "path": request.path, "method": request.method},
                 )
+                if denied is not None and (answer := denied(request, *args, **kwargs)):
+                    return answer
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
@@ -64,7 +76,9 @@ def _page_query(request) -> str:
 
 
 def _clinicians() -> list[tuple[int, str]]:
-    return list(queries.users_with_permission("add_assessment").values_list("pk", "username"))
+    return [
+        (user.pk, person_name(user)) for user in queries.users_with_permission("add_assessment")
+    ]
 
 
 def _paginator(request, object_list, per_page: int) -> queries.CappedPaginator:
@@ -100,7 +114,7 @@ def _list_rows(assessments) -> list[dict]:
             "badge": badge(a.recommendation, a.is_voided),
             "status": statuses.get(a.status, a.status),
             "risk_factors": code_labels(a.risk_factors) or no_factor,
-            "clinician": a.created_by.get_username(),
+            "clinician": person_name(a.created_by),
         }
         for a in assessments
     ]
@@ -293,11 +307,14 @@ def _saved_message(*, before: Assessment, after: Assessment, unchanged: str, cha
 
 
 def _initial(assessment: Assessment, form_class) -> dict:
-    return {
+    initial = {
         name: getattr(assessment, name)
         for name in form_class.base_fields
         if hasattr(assessment, name) and name != "change_reason"
     }
+    if initial.get("prior_adjuvant_tace_sessions") == 0:  # the hint: "leave empty for none"
+        initial["prior_adjuvant_tace_sessions"] = None
+    return initial
 
 
 @permission_required("assessments.change_assessment")
@@ -350,13 +367,23 @@ def _unsaved_assessment(form) -> Assessment:
     return assessment
 
 
+CONFIRMED_ON_SAVING = {"implausible", "duplicate"}
+
+
 def _preview(request, form, **context):
     """The live preview as HTML: the fields still missing or invalid, as the form's error
     summary lists them, and the result as soon as the rule inputs are valid."""
     form.is_valid()
     data = form.cleaned_data
     rule_fields = {*Assessment.RULE_INPUTS, *Assessment.PANEL_INPUTS} & set(form.fields)
-    if not rule_fields & set(form.errors):
+    # What saving asks to confirm (an unusual value, a possible duplicate) changes no result.
+    invalid = {
+        name
+        for name, errors in form.errors.as_data().items()
+        if any(error.code not in CONFIRMED_ON_SAVING for error in errors)
+    }
+    if not rule_fields & invalid:
+        form.cleaned_data.update(getattr(form, "unconfirmed", {}))
         amended = context.get("amended")
         context.update(
             _result_context(
@@ -398,8 +425,24 @@ def amendment_preview(request, pk, reevaluate=False):
     return _preview(request, form, amended=amended)
 
 
+def _sign_denied(request, pk):
+    """The sign page for a user who may read the assessment but not sign: who may."""
+    if not request.user.has_perm("assessments.view_assessment"):
+        return None
+    assessment = _assessment(pk)
+    signers = queries.users_with_permission("sign_assessment").exclude(
+        pk__in=services.authors(assessment)
+    )
+    refusal = gettext(
+        "Signing needs the permission to sign, which the Consultants role gives: you do not "
+        "hold it. Nothing was signed."
+    )
+    context = {"assessment": assessment, "refusal": refusal, "signers": signers}
+    return render(request, "assessments/assessment_sign.html", context, status=403)
+
+
 @sensitive_post_parameters("password")
-@permission_required("assessments.sign_assessment")
+@permission_required("assessments.sign_assessment", denied=_sign_denied)
 def assessment_sign(request, pk):
     assessment = _assessment(pk)
     if refused := _refused(request, assessment):
@@ -487,6 +530,7 @@ HISTORY_FIELDS = [
     *Assessment.PANEL_INPUTS,
     *Assessment.PATHOLOGY,
     "notes",
+    "confirmations",
     *Assessment.RESULT,
     *Assessment.LIVER_FUNCTION,
     "status",
@@ -496,13 +540,17 @@ HISTORY_FIELDS = [
 ]
 
 
-def _shown(field, value, usernames):
+def _shown(field, value, people):
     if value is None or value == "" or value == []:
-        return "(none)"
+        return gettext("(none)")
     if field.choices:
         return dict(field.flatchoices).get(value, value)
     if field.is_relation:
-        return usernames.get(value, value)
+        return people.get(value, value)
+    if field.name == "confirmations":
+        return confirmation_labels(value)
+    if field.name == "signature_meaning":
+        return gettext(value)
     if isinstance(value, list):  # rule codes
         return code_labels(value)
     return str(value)
@@ -512,7 +560,9 @@ def history_versions(assessment: Assessment) -> list[dict]:
     """Every version, newest first, each with its changes as (label, old, new)."""
     records = list(assessment.history.select_related("history_user").order_by("history_id"))
     user_ids = {r.signed_by_id for r in records if r.signed_by_id}
-    usernames = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
+    people = {
+        user.pk: person_name(user) for user in get_user_model().objects.filter(pk__in=user_ids)
+    }
     fields = {name: Assessment._meta.get_field(name) for name in HISTORY_FIELDS}
     versions, previous = [], None
     for record in records:
@@ -527,11 +577,12 @@ def history_versions(assessment: Assessment) -> list[dict]:
                         {
                             "field": name,
                             "label": fields[name].verbose_name.capitalize(),
-                            "old": _shown(fields[name], change.old, usernames),
-                            "new": _shown(fields[name], change.new, usernames),
+                            "old": _shown(fields[name], change.old, people),
+                            "new": _shown(fields[name], change.new, people),
                         }
                     )
-        versions.append({"record": record, "changes": changes})
+        confirmed = confirmation_labels(record.confirmations) if record.confirmations else ""
+        versions.append({"record": record, "changes": changes, "confirmed": confirmed})
         previous = record
     return versions[::-1]
 
@@ -592,6 +643,10 @@ def _audit_rows(events) -> list[dict]:
     detail_url = pk_url("assessments:detail")
     actions = dict(Action.choices)
     system = gettext("(system)")
+    names = {
+        user.get_username(): person_name(user)
+        for user in get_user_model().objects.filter(username__in={e.username for e in events})
+    }
     rows = []
     for event in events:
         if event.object_type == "assessment":
@@ -605,7 +660,7 @@ def _audit_rows(events) -> list[dict]:
                 "time": formats.date_format(
                     timezone.localtime(event.timestamp), "SHORT_DATETIME_FORMAT"
                 ),
-                "user": event.username or system,
+                "user": names.get(event.username, event.username) or system,
                 "action": actions.get(event.action, event.action),
                 "url": url,
                 "object": shown,
@@ -709,6 +764,15 @@ def rules_page(request):
         "assessments/rules.html",
         {
             "rules": rules,
+            # Translated here: {% translate %} doubles each "%" of a variable's text, and the
+            # catalogue's entries for these sentences have single ones ("44.4%").
+            "sources": [gettext(source) for source in rules.SOURCES],
+            "child_pugh_classes": gettext("; ").join(
+                gettext("Class %(name)s: %(low)s to %(high)s")
+                % {"name": name, "low": low, "high": high}
+                for name, low, high in rules.CHILD_PUGH_CLASSES
+            )
+            + pgettext("end of a sentence", "."),
             "ruleset_adds": wording.newer_rulesets(rules.RULESET_1),
             "codes": [
                 (

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from assessments import rules, services
 from assessments.audit import drop_append_only_triggers, install_append_only_triggers
-from assessments.forms import AssessmentForm
+from assessments.forms import IMPLAUSIBLE_FIELDS, POSSIBLE_DUPLICATE, AssessmentForm
 from assessments.models import Assessment, AuditEvent, Patient
 
 PASSWORD = "a-long-test-password"
@@ -143,6 +143,9 @@ def record(user, **changes):
         "vascular_invasion": "none",
         "cirrhosis_grade": "none",
         "notes": "",
+        # Tests record the same patient and resection many times, and unusual values.
+        "confirm_duplicate": [POSSIBLE_DUPLICATE],
+        "confirm_implausible": list(IMPLAUSIBLE_FIELDS),
         **changes,
     }
     form = AssessmentForm(data=data)

@@ -2,6 +2,7 @@
 verifiable, anchored by a keyed event, and the history written so far is sealed."""
 
 import importlib
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -91,8 +92,9 @@ def _sealed_as_before(columns: list[str], clinician):
     """An assessment whose history row was sealed before `columns` existed."""
     record(clinician)  # the patient, sealed as usual
     post_create_historical_record.disconnect(dispatch_uid="history_seal")
-    try:
-        assessment = record(clinician)
+    try:  # a resection of its own, so that nothing is confirmed as a possible duplicate
+        resected = (timezone.localdate() - timedelta(days=40)).isoformat()
+        assessment = record(clinician, resection_date=resected)
     finally:
         post_create_historical_record.connect(seal_history_row, dispatch_uid="history_seal")
     history = assessment.history.model
@@ -118,15 +120,25 @@ PATHOLOGY = [
 ]
 
 
+# A row sealed before a migration also predates every later one.
+CONFIRMATIONS = ["confirmations"]  # 0019
+
+
 @pytest.mark.parametrize(
-    "columns", [PATHOLOGY, [*PATHOLOGY, "signed_version", "self_signed"]], ids=["0015", "0011"]
+    ("columns", "change"),
+    [
+        (CONFIRMATIONS, {"confirmations": ["tumor_size_cm"]}),
+        ([*PATHOLOGY, *CONFIRMATIONS], {"mvi_grade": "m2"}),
+        ([*PATHOLOGY, "signed_version", "self_signed", *CONFIRMATIONS], {"mvi_grade": "m2"}),
+    ],
+    ids=["0019", "0015", "0011"],
 )
-def test_rows_sealed_before_a_column_was_added_still_verify(clinician, columns):
+def test_rows_sealed_before_a_column_was_added_still_verify(clinician, columns, change):
     assessment, history = _sealed_as_before(columns, clinician)
     assert first_broken_link() is None
     drop_append_only_triggers(connection)
     try:  # a value in the new column, behind the app: the old seal no longer matches it
-        history.objects.filter(history_id=assessment.history.get().pk).update(mvi_grade="m2")
+        history.objects.filter(history_id=assessment.history.get().pk).update(**change)
     finally:
         install_append_only_triggers(connection)
     broken = first_broken_link()
@@ -135,5 +147,5 @@ def test_rows_sealed_before_a_column_was_added_still_verify(clinician, columns):
 
 def test_a_row_sealed_without_an_older_column_is_not_accepted_as_newer(clinician):
     # Sealed as if 0011's columns were missing but 0015's present: no such database existed.
-    assessment, _ = _sealed_as_before(["signed_version", "self_signed"], clinician)
+    assessment, _ = _sealed_as_before(["signed_version", "self_signed", *CONFIRMATIONS], clinician)
     assert first_broken_link() is not None

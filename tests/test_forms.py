@@ -116,6 +116,7 @@ def assessment_data(**changes):
     return {**data, **changes}
 
 
+@pytest.mark.django_db  # the form looks for a possible duplicate
 def test_mrn_is_upper_cased():
     form = AssessmentForm(data=assessment_data())
     assert form.is_valid(), form.errors
@@ -135,11 +136,13 @@ def test_resection_date_not_in_future():
     assert form.errors == {"resection_date": ["The resection date cannot be in the future."]}
 
 
+@pytest.mark.django_db  # the form looks for a possible duplicate
 def test_resection_date_today_is_accepted():
     today = timezone.localdate().isoformat()
     assert AssessmentForm(data=assessment_data(resection_date=today)).is_valid()
 
 
+@pytest.mark.django_db  # the form looks for a possible duplicate
 def test_notes_at_most_5000_characters():
     assert AssessmentForm(data=assessment_data(notes="x" * 5000)).is_valid()
     form = AssessmentForm(data=assessment_data(notes="x" * 5001))

@@ -49,3 +49,15 @@ register.filter("code_labels", models.code_labels)
 @register.filter
 def unit_label(unit: str) -> str:
     return UNITS[unit]
+
+
+@register.filter
+def person(user) -> str:
+    """A user as people read them: the full name, or the user name where none is set."""
+    return models.person_name(user)
+
+
+@register.filter
+def confirm_box(form, name: str):
+    """The "value is correct" box beside an unusual value, if the form asks for one."""
+    return form.confirm_box(name) if hasattr(form, "confirm_box") else None

@@ -66,7 +66,7 @@ def test_detail_prints_as_a_one_page_summary(clinician_page, consultant, recomme
         "Assessment of MRN-2026-000123",
         "Adjuvant TACE recommended",
         "6.2 cm",
-        "Portal vein branch thrombus",
+        "Portal vein branch tumor thrombus",
         "Moderate: compensated",
         "Child-Pugh score (class B)",
         "Rationale",
