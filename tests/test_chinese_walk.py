@@ -22,7 +22,7 @@ def _english_after():
 # Codes, units, abbreviations and names that stay as they are in Chinese text.
 KEPT = {
     # abbreviations, scores and classifications
-    *("TACE", "MRN", "INR", "ALBI", "Child", "Pugh", "MVI", "AFP", "CT", "MRI", "MDT"),
+    *("TACE", "MRN", "INR", "ALBI", "Child", "Pugh", "MVI", "AFP", "CT", "MRI", "MDT", "RFS", "OS"),
     *("EASL", "AASLD", "CNLC", "UTC", "CSV", "OS", "DFS", "Vp", "West", "Haven", "log"),
     # units, grades and classes
     *(
@@ -63,6 +63,8 @@ CITATION = re.compile(
     rf"^[A-Z][^{CJK}]*? (?:19|20)\d\d[;:\d-]*"  # a reference that opens the text
     rf"|\b[A-Z][a-z]+ [A-Z]{{1,2}} et al\., [^{CJK}]*?(?:19|20)\d\d[;:\d-]*"  # Raoul JL et al., ...
     r"|\b[A-Z][a-z]+ (?:19|20)\d\d\b"  # Ren 2004
+    rf"|\b[A-Z][a-z]+ [A-Z]{{1,2}} 等，[^{CJK}]*?(?:19|20)\d\d"  # Feng LH 等，Front Oncol 2023
+    rf"|（[^{CJK}（）]*?(?:PMC\d+|doi [^（）\s]+)）"  # （The Oncologist，PMC...）, （... doi ...）
 )
 INLINE = {"a", "strong", "em", "b", "i", "span", "q", "time", "abbr", "small", "del", "sub"}
 

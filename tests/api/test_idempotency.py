@@ -52,7 +52,10 @@ def test_the_same_key_with_another_body_is_refused(clinician_api):
 
 def test_without_a_key_each_post_records(clinician_api):
     for _ in range(2):
-        assert create(clinician_api, new_assessment(), key=None).status_code == 201
+        assert (
+            create(clinician_api, new_assessment(confirm_duplicate=True), key=None).status_code
+            == 201
+        )
     assert Assessment.objects.count() == 2
     assert not IdempotencyKey.objects.exists()
 
@@ -60,7 +63,7 @@ def test_without_a_key_each_post_records(clinician_api):
 def test_keys_are_per_user(clinician_api, other_clinician):
     other = ApiClient(token_for(other_clinician))
     assert create(clinician_api, new_assessment()).status_code == 201
-    theirs = create(other, new_assessment())
+    theirs = create(other, new_assessment(confirm_duplicate=True))
     assert theirs.status_code == 201 and "Idempotent-Replayed" not in theirs
     assert Assessment.objects.count() == 2
 
@@ -68,7 +71,7 @@ def test_keys_are_per_user(clinician_api, other_clinician):
 def test_a_key_expires_after_24_hours(clinician_api):
     assert create(clinician_api, new_assessment()).status_code == 201
     IdempotencyKey.objects.update(created_at=timezone.now() - timedelta(hours=24, seconds=1))
-    later = create(clinician_api, new_assessment(tumor_size_cm=7))
+    later = create(clinician_api, new_assessment(tumor_size_cm=7, confirm_duplicate=True))
     assert later.status_code == 201 and "Idempotent-Replayed" not in later
     assert Assessment.objects.count() == 2
     assert IdempotencyKey.objects.count() == 1  # the expired one is gone
