@@ -22,15 +22,15 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import (
-    Exists,
     F,
     Max,
     Min,
     OuterRef,
     Q,
     Subquery,
+    Window,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils.translation import gettext_lazy as _
 
 from assessments import rules
@@ -98,10 +98,16 @@ def resections_query(patients=None):
     """One row per resection (its first assessment not voided) and its next resection."""
     live = Assessment.objects.exclude(status=Assessment.Status.VOIDED)
     same_patient = live.filter(patient_id=OuterRef("patient_id"))
-    twin = same_patient.filter(resection_date=OuterRef("resection_date"), id__lt=OuterRef("id"))
     return (
         _of(live, patients)
-        .exclude(Exists(twin))
+        # The first of its resection: a window, not a subquery per row (SQLite, without
+        # statistics, searched that by the resection date's index).
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=[F("patient_id"), F("resection_date")], order_by="id"
+            )
+        )
+        .filter(rank=1)
         .annotate(
             next_at=Subquery(
                 same_patient.filter(resection_date__gt=OuterRef("resection_date"))

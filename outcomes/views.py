@@ -47,6 +47,10 @@ def _adherence_groups(adherence: dict) -> list[tuple[str, list[dict]]]:
 CACHE_SECONDS = 3600
 FRAME_KEY = "outcomes:frame"
 MAX_CHANGED_PATIENTS = 1000  # more: the whole record is read again
+# History ids are drawn when a row is written, not when its transaction commits: the
+# patients of the last few ids before the frame's are read again too, lest a
+# transaction committed after a later one be missed.
+REREAD_IDS = 50
 
 
 def _marks(version: str) -> tuple[int, int]:
@@ -62,7 +66,7 @@ def _frame(version: str):
     if cached is not None:
         since, marks = _marks(cached[0]), _marks(version)
         if all(old <= new for old, new in zip(since, marks, strict=True)):
-            changed = outcomes.changed_patients(since)
+            changed = outcomes.changed_patients(tuple(max(0, m - REREAD_IDS) for m in since))
             if len(changed) <= MAX_CHANGED_PATIENTS:
                 frame = outcomes.update_frame(cached[1], changed)
     if frame is None:

@@ -68,6 +68,7 @@ def test_a_change_reads_again_only_its_patients_and_gives_a_full_reads_figures(
     assert outcomes.changed_patients(views._marks(version)) == changed
 
     read = []
+    monkeypatch.setattr(views, "REREAD_IDS", 0)
     load_frame = outcomes.load_frame
     monkeypatch.setattr(
         outcomes, "load_frame", lambda patients=None: read.append(patients) or load_frame(patients)
