@@ -98,3 +98,22 @@ def test_a_change_outside_a_group_does_not_fit_it_again(made, monkeypatch):
     event(made["H5-0"], "no_recurrence", 600)
     full_report(outcomes.load_frame())
     assert len(fitted) == 2
+
+
+def test_a_write_committed_after_a_later_one_is_read_again(made, clinician):
+    """History ids are drawn at the write, not at the commit: a frame read at a version
+    may miss a write of a lower id, committed after it."""
+    views._frame(queries.record_version())
+    stale = outcomes.load_frame()
+    # Patient L6-1's event, written before a later id but committed after the frame
+    # was read at that later version: the frame does not have it.
+    services.record_event(
+        patient=made["L6-1"].patient, kind="no_recurrence", data={"date": TODAY}, user=clinician
+    )
+    event(made["L6-2"], "no_recurrence", 30)
+    from django.core.cache import cache
+
+    cache.set(views.FRAME_KEY, (queries.record_version(), stale))
+    event(made["L6-3"], "no_recurrence", 30)
+    updated = views._frame(queries.record_version())
+    assert full_report(updated) == full_report(outcomes.load_frame())
