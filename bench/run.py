@@ -321,17 +321,19 @@ def time_outcomes(env: dict, folder: Path) -> dict:
     log(
         f"  outcomes: first render {timings['first']:.2f} s "
         f"({timings['first_since_start']:.2f} s after the process started), "
-        f"next render after a change of the record {timings['after_change']:.2f} s"
+        f"next render after a change of the record {timings['after_change']:.2f} s, "
+        f"after a change in every group compared {timings['after_change_in_every_group']:.2f} s"
     )
     return timings
 
 
 def outcomes_verdicts(timings: dict) -> list[str]:
+    after = max(timings["after_change"], timings["after_change_in_every_group"])
     return [
         f"{'ok    ' if timings['first'] <= OUTCOMES_FIRST_S else 'MISSED'} outcomes: first "
         f"render after a start {timings['first']:.2f} s (target <= {OUTCOMES_FIRST_S} s)",
-        f"{'ok    ' if timings['after_change'] <= OUTCOMES_AFTER_CHANGE_S else 'MISSED'} "
-        f"outcomes: next render after a change {timings['after_change']:.2f} s "
+        f"{'ok    ' if after <= OUTCOMES_AFTER_CHANGE_S else 'MISSED'} "
+        f"outcomes: next render after a change, the slower of two {after:.2f} s "
         f"(target <= {OUTCOMES_AFTER_CHANGE_S} s)",
     ]
 
@@ -625,7 +627,9 @@ def main() -> None:
             log(
                 f"\n{database}, outcomes page in a fresh process: first render "
                 f"{timings['first']:.2f} s, next render after a change of the record "
-                f"{timings['after_change']:.2f} s ({timings['assessments']:,} assessments)"
+                f"{timings['after_change']:.2f} s, after a change in every group compared "
+                f"{timings['after_change_in_every_group']:.2f} s "
+                f"({timings['assessments']:,} assessments)"
             )
     log("\nTargets:")
     for database, results in runs.items():

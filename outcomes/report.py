@@ -17,19 +17,20 @@ the recommendation. The database groups the events and sessions per resection; t
 rest is done on whole columns (pandas), never row by row in Python.
 """
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import (
-    Exists,
     F,
     Max,
     Min,
     OuterRef,
     Q,
     Subquery,
+    Window,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils.translation import gettext_lazy as _
 
 from assessments import rules
@@ -88,13 +89,25 @@ EVENT_COLUMNS = ["patient_id", "resection_date", "recurrence_at", "death_at", "l
 SESSION_COLUMNS = ["patient_id", "resection_date", "session_at"]
 
 
-def resections_query():
+def _of(queryset, patients, field="patient_id"):
+    """The rows of the patients given, or all rows if None."""
+    return queryset if patients is None else queryset.filter(**{f"{field}__in": patients})
+
+
+def resections_query(patients=None):
     """One row per resection (its first assessment not voided) and its next resection."""
     live = Assessment.objects.exclude(status=Assessment.Status.VOIDED)
     same_patient = live.filter(patient_id=OuterRef("patient_id"))
-    twin = same_patient.filter(resection_date=OuterRef("resection_date"), id__lt=OuterRef("id"))
     return (
-        live.exclude(Exists(twin))
+        _of(live, patients)
+        # The first of its resection: a window, not a subquery per row (SQLite, without
+        # statistics, searched that by the resection date's index).
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=[F("patient_id"), F("resection_date")], order_by="id"
+            )
+        )
+        .filter(rank=1)
         .annotate(
             next_at=Subquery(
                 same_patient.filter(resection_date__gt=OuterRef("resection_date"))
@@ -107,9 +120,9 @@ def resections_query():
     )
 
 
-def history_query():
+def history_query(patients=None):
     """Every version of the assessments not voided, oldest first."""
-    live = Assessment.objects.exclude(status=Assessment.Status.VOIDED)
+    live = _of(Assessment.objects.exclude(status=Assessment.Status.VOIDED), patients)
     return (
         Assessment.history.filter(id__in=live.values("id"))
         .order_by("id", "history_date", "history_id")
@@ -138,7 +151,7 @@ def in_force(frame, history):
     ].rename(columns={"prior_adjuvant_tace_sessions": "prior_sessions"})
 
 
-def events_query():
+def events_query(patients=None):
     """The recurrences, deaths and last follow-up of each resection: each event given to
     the latest resection before its date, or to the first one on its own day."""
     live = Assessment.objects.exclude(status=Assessment.Status.VOIDED)
@@ -147,7 +160,8 @@ def events_query():
     first = same_patient.order_by("resection_date").values("resection_date")[:1]
     recorded = FollowUpEvent.objects.filter(status=FollowUpEvent.Status.RECORDED)
     return (
-        recorded.annotate(
+        _of(recorded, patients)
+        .annotate(
             resection=Coalesce(
                 Subquery(before.order_by("-resection_date").values("resection_date")[:1]),
                 Subquery(first),
@@ -165,10 +179,11 @@ def events_query():
     )
 
 
-def sessions_query():
+def sessions_query(patients=None):
     """Each resection's first session, through the assessment the session is linked to."""
     return (
-        FollowUpEvent.objects.filter(
+        _of(FollowUpEvent.objects, patients, "assessment__patient_id")
+        .filter(
             status=FollowUpEvent.Status.RECORDED,
             kind=FollowUpEvent.Kind.TACE_SESSION,
             date__gte=F("assessment__resection_date"),
@@ -180,19 +195,20 @@ def sessions_query():
     )
 
 
-def load_frame():
-    """The resections as a pandas frame, with the days each date lies after its resection."""
+def load_frame(patients=None):
+    """The resections as a pandas frame, with the days each date lies after its resection;
+    patients: only theirs (ids), else every patient's."""
     import numpy as np
     import pandas as pd
 
-    frame = pd.DataFrame.from_records(list(resections_query()), columns=COLUMNS)
+    frame = pd.DataFrame.from_records(list(resections_query(patients)), columns=COLUMNS)
     frame["resection_date"] = pd.to_datetime(frame["resection_date"])
-    history = pd.DataFrame.from_records(list(history_query()), columns=HISTORY_COLUMNS)
+    history = pd.DataFrame.from_records(list(history_query(patients)), columns=HISTORY_COLUMNS)
     frame = frame.join(in_force(frame, history), on="id")
     frame["prior_sessions"] = frame["prior_sessions"].fillna(0).astype("int64")
     keys = ["patient_id", "resection_date"]
     for query, columns in ((events_query, EVENT_COLUMNS), (sessions_query, SESSION_COLUMNS)):
-        rows = pd.DataFrame.from_records(list(query()), columns=columns)
+        rows = pd.DataFrame.from_records(list(query(patients)), columns=columns)
         rows["resection_date"] = pd.to_datetime(rows["resection_date"])
         frame = frame.merge(rows, on=keys, how="left")
     for name in ("next_at", "recurrence_at", "death_at", "last_seen_at", "session_at"):
@@ -217,6 +233,40 @@ def load_frame():
     frame["days"] = frame["endpoint_at"].fillna(frame["next_at"]).fillna(frame["last_seen_at"])
     frame["followed"] = frame["days"].notna() & (event | (frame["days"] > 0))
     return frame
+
+
+def changed_patients(since: tuple[int, int]) -> set[int]:
+    """The patients of the assessments and follow-up events saved after the history ids
+    given (assessments, events): every patient any version of them belonged to."""
+    assessments, events = since
+    return set(
+        Assessment.history.filter(
+            id__in=Assessment.history.filter(history_id__gt=assessments).values("id")
+        )
+        .order_by()
+        .values_list("patient_id", flat=True)
+        .union(
+            FollowUpEvent.history.filter(
+                id__in=FollowUpEvent.history.filter(history_id__gt=events).values("id")
+            )
+            .order_by()
+            .values_list("patient_id", flat=True)
+        )
+    )
+
+
+def update_frame(frame, patients: set[int]):
+    """The frame with the rows of the patients given read again: a resection's row
+    depends on its patient's record only."""
+    import pandas as pd
+
+    if not patients:
+        return frame
+    kept = frame[~frame["patient_id"].isin(patients)]
+    fresh = load_frame(sorted(patients))
+    if fresh.empty:
+        return kept.reset_index(drop=True)
+    return pd.concat([kept, fresh], ignore_index=True)
 
 
 def filtered(frame, filters: Filters):
@@ -392,6 +442,27 @@ def _counted(frame, columns):
     return counted
 
 
+FITS_KEPT = 64  # fits kept per process
+_fits: dict = {}
+
+
+def _fitted(kind: str, fit, *data):
+    """fit(*data), kept per process for the same kind and data (the distinct rows the
+    estimators take): a change of the record fits again only the groups it changed."""
+    import pandas as pd
+
+    digest = hashlib.sha256()
+    for frame in data:
+        digest.update(repr(list(frame.columns)).encode())
+        digest.update(pd.util.hash_pandas_object(frame).to_numpy().tobytes())
+    key = (kind, digest.hexdigest())
+    if key not in _fits:
+        if len(_fits) >= FITS_KEPT:
+            _fits.pop(next(iter(_fits)))
+        _fits[key] = fit(*data)
+    return _fits[key]
+
+
 def _at_risk(months, at):
     import numpy as np
 
@@ -424,12 +495,15 @@ def kaplan_meier(frame, *, label) -> Curve:
     if frame.empty:
         curve.at_marks = [{"month": m, "at_risk": 0, "survival": None} for m in AT_RISK_MONTHS]
         return curve
-    counted = _counted(frame, ["days", "event"])
-    fitter = KaplanMeierFitter().fit(
-        counted["days"] / DAYS_PER_MONTH,
-        counted["event"],
-        weights=counted["weight"],
-        label="s",
+    fitter = _fitted(
+        "kaplan_meier",
+        lambda counted: KaplanMeierFitter().fit(
+            counted["days"] / DAYS_PER_MONTH,
+            counted["event"],
+            weights=counted["weight"],
+            label="s",
+        ),
+        _counted(frame, ["days", "event"]),
     )
     bounds = fitter.confidence_interval_
     table = fitter.event_table.reindex(bounds.index, fill_value=0)
@@ -480,17 +554,19 @@ def _testable(groups) -> str:
 def log_rank_p(a, b) -> float:
     from lifelines.statistics import logrank_test
 
-    a, b = _counted(a, ["days", "event"]), _counted(b, ["days", "event"])
-    return float(
-        logrank_test(
-            a["days"],
-            b["days"],
-            event_observed_A=a["event"],
-            event_observed_B=b["event"],
-            weights_A=a["weight"],
-            weights_B=b["weight"],
-        ).p_value
-    )
+    def test(a, b):
+        return float(
+            logrank_test(
+                a["days"],
+                b["days"],
+                event_observed_A=a["event"],
+                event_observed_B=b["event"],
+                weights_A=a["weight"],
+                weights_B=b["weight"],
+            ).p_value
+        )
+
+    return _fitted("log_rank", test, _counted(a, ["days", "event"]), _counted(b, ["days", "event"]))
 
 
 def _ratio(summary, name) -> tuple[float, float, float]:
@@ -518,8 +594,13 @@ def cox_hr(a, b) -> tuple[float, float, float]:
         ),
         ["days", "event", "group"],
     )
-    fitter = CoxPHFitter().fit(data, "days", "event", weights_col="weight")
-    return _ratio(fitter.summary, "group")
+    return _fitted(
+        "cox",
+        lambda data: _ratio(
+            CoxPHFitter().fit(data, "days", "event", weights_col="weight").summary, "group"
+        ),
+        data,
+    )
 
 
 def compare(groups) -> Comparison:
@@ -570,12 +651,17 @@ def aalen_johansen(frame, *, label) -> Incidence:
         warnings.filterwarnings("ignore", message="Tied event times")
         counted = _counted(frame, ["days", "kind"])
         for code in (RECURRENCE, DEATH):
-            fitter = AalenJohansenFitter(calculate_variance=False, jitter_level=1e-6, seed=0)
-            fits[code] = fitter.fit(
-                counted["days"] / DAYS_PER_MONTH,
-                counted["kind"],
-                event_of_interest=code,
-                weights=counted["weight"],
+            fits[code] = _fitted(
+                f"aalen_johansen_{code}",
+                lambda counted, code=code: AalenJohansenFitter(
+                    calculate_variance=False, jitter_level=1e-6, seed=0
+                ).fit(
+                    counted["days"] / DAYS_PER_MONTH,
+                    counted["kind"],
+                    event_of_interest=code,
+                    weights=counted["weight"],
+                ),
+                counted,
             )
     recurrence = fits[RECURRENCE].cumulative_density_.iloc[:, 0]
     for month in AT_RISK_MONTHS:
@@ -655,11 +741,25 @@ def time_varying_rows(cohort):
     return pd.concat([untreated, treated], ignore_index=True), given
 
 
-def tace_comparison(frame, *, landmark: int) -> TaceComparison:
+def _time_varying_hr(counted) -> tuple[float, float, float]:
     import warnings
 
     from lifelines import CoxTimeVaryingFitter
 
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitter = CoxTimeVaryingFitter().fit(
+            counted.assign(id=range(len(counted))),
+            id_col="id",
+            event_col="event",
+            start_col="start",
+            stop_col="stop",
+            weights_col="weight",
+        )
+    return _ratio(fitter.summary, "tace")
+
+
+def tace_comparison(frame, *, landmark: int) -> TaceComparison:
     cohort = tace_cohort(frame)
     at_landmark = cohort[cohort["days"] > landmark]
     result = TaceComparison(
@@ -680,19 +780,9 @@ def tace_comparison(frame, *, landmark: int) -> TaceComparison:
     result.cox_counts = {name: _count(group) for name, group in groups}
     result.cox_why_not = _testable(groups)
     if not result.cox_why_not:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            counted = _counted(rows, ["start", "stop", "tace", "event"])
-            counted["id"] = range(len(counted))
-            fitter = CoxTimeVaryingFitter().fit(
-                counted,
-                id_col="id",
-                event_col="event",
-                start_col="start",
-                stop_col="stop",
-                weights_col="weight",
-            )
-        result.cox_hr = _ratio(fitter.summary, "tace")
+        result.cox_hr = _fitted(
+            "cox_time_varying", _time_varying_hr, _counted(rows, ["start", "stop", "tace", "event"])
+        )
     return result
 
 

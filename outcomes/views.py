@@ -1,5 +1,7 @@
 """The outcomes page, its charts and their CSV downloads (reviewers and consultants)."""
 
+import hashlib
+import pickle
 from urllib.parse import urlencode
 
 from django.core.cache import cache
@@ -39,13 +41,38 @@ def _adherence_groups(adherence: dict) -> list[tuple[str, list[dict]]]:
     ]
 
 
-# The record's rows are read once per worker and record (queries.record_version); the
-# report once per filters and day besides.
+# The record's rows are read once per worker; after a change of the record
+# (queries.record_version) only the rows of the patients changed since are read again.
+# The report is kept per record, filters and day besides.
 CACHE_SECONDS = 3600
+FRAME_KEY = "outcomes:frame"
+MAX_CHANGED_PATIENTS = 1000  # more: the whole record is read again
+# History ids are drawn when a row is written, not when its transaction commits: the
+# patients of the last few ids before the frame's are read again too, lest a
+# transaction committed after a later one be missed.
+REREAD_IDS = 50
+
+
+def _marks(version: str) -> tuple[int, int]:
+    """The newest history ids (assessments, events) record_version is made of."""
+    return tuple(int(mark) if mark.isdigit() else 0 for mark in version.split("-"))
 
 
 def _frame(version: str):
-    return cache.get_or_set(f"outcomes:frame:{version}", outcomes.load_frame, CACHE_SECONDS)
+    cached = cache.get(FRAME_KEY)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    frame = None
+    if cached is not None:
+        since, marks = _marks(cached[0]), _marks(version)
+        if all(old <= new for old, new in zip(since, marks, strict=True)):
+            changed = outcomes.changed_patients(tuple(max(0, m - REREAD_IDS) for m in since))
+            if len(changed) <= MAX_CHANGED_PATIENTS:
+                frame = outcomes.update_frame(cached[1], changed)
+    if frame is None:
+        frame = outcomes.load_frame()
+    cache.set(FRAME_KEY, (version, frame), CACHE_SECONDS)
+    return frame
 
 
 def _report(filters: outcomes.Filters) -> tuple[outcomes.Report, str]:
@@ -76,16 +103,14 @@ def outcomes_page(request):
         )
         return render(request, "outcomes/outcomes.html", {"form": form}, status=400)
     filters = form.filters() if form.is_bound else outcomes.Filters()
-    report, key = _report(filters)
+    report, _key = _report(filters)
     audit.log_event(
         action=AuditEvent.Action.VIEW_OUTCOMES,
         request=request,
         detail={"filters": filters.as_detail()},
     )
     titles = {slug: str(title) for slug, title in CHARTS.items()}
-    svg = cache.get_or_set(
-        f"{key}:svg:{get_language()}", lambda: _charts(report, titles), CACHE_SECONDS
-    )
+    svg = _charts(report, titles)
     return render(
         request,
         "outcomes/outcomes.html",
@@ -106,21 +131,42 @@ def outcomes_page(request):
     )
 
 
+def _chart(draw, **data):
+    """draw(**data), kept per language and data: a change of the record draws again only
+    the charts whose figures it changed."""
+    digest = hashlib.sha256(pickle.dumps((draw.__name__, data))).hexdigest()
+    return cache.get_or_set(
+        f"outcomes:svg:{get_language()}:{digest}", lambda: draw(**data), CACHE_SECONDS
+    )
+
+
 def _charts(report: outcomes.Report, titles: dict) -> dict:
     return {
-        "monthly": charts.monthly_chart(
-            months=report.months, labels=RECOMMENDATIONS, title=titles["monthly"]
+        "monthly": _chart(
+            charts.monthly_chart,
+            months=report.months,
+            labels=RECOMMENDATIONS,
+            title=titles["monthly"],
         ),
-        "adherence": charts.adherence_chart(
-            groups=_adherence_groups(report.adherence), title=titles["adherence"]
+        "adherence": _chart(
+            charts.adherence_chart,
+            groups=_adherence_groups(report.adherence),
+            title=titles["adherence"],
         ),
-        "rfs_risk": charts.survival_chart(
-            comparison=report.by_risk, slug="chart-rfs-risk", title=titles["rfs-risk"]
+        "rfs_risk": _chart(
+            charts.survival_chart,
+            comparison=report.by_risk,
+            slug="chart-rfs-risk",
+            title=titles["rfs-risk"],
         ),
-        "cif_risk": charts.incidence_chart(
-            incidence=report.incidence, slug="chart-cif-risk", title=titles["cif-risk"]
+        "cif_risk": _chart(
+            charts.incidence_chart,
+            incidence=report.incidence,
+            slug="chart-cif-risk",
+            title=titles["cif-risk"],
         ),
-        "rfs_tace": charts.survival_chart(
+        "rfs_tace": _chart(
+            charts.survival_chart,
             comparison=report.by_tace.landmark_comparison,
             slug="chart-rfs-tace",
             title=titles["rfs-tace"],
