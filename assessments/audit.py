@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 from simple_history.models import HistoricalRecords
 from simple_history.signals import post_create_historical_record, pre_create_historical_record
 
-from tace_site import proxy
+from common import proxy
 
 from .models import Assessment, AuditEvent, FollowUpEvent, HistoryAction, Patient
 

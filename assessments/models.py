@@ -14,7 +14,7 @@ from django.utils.translation import gettext, gettext_lazy, gettext_noop, pgette
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from tace_site import proxy
+from common import proxy
 
 from . import rules
 

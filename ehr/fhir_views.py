@@ -22,8 +22,8 @@ from rest_framework import exceptions
 from rest_framework.parsers import FormParser
 from rest_framework.renderers import JSONRenderer
 
-from api.views import ApiView
-from api.views import log as api_log
+from api.base import ApiView
+from api.base import log as api_log
 from assessments.models import Assessment, AuditEvent
 
 from . import fhir
