@@ -7,7 +7,7 @@ append-only, verify.py walks it.
 
 import csv
 
-from .chain import CHAIN_LOCK_ID, append, client_ip, log_event, row_digest
+from .chain import CHAIN_LOCK_ID, append, client_ip, log_event, row_digest, seal_detail
 from .signals import connect_signals, seal_history_row
 from .triggers import drop_append_only_triggers, install_append_only_triggers
 from .verify import broken_links, first_broken_link, read_checkpoints
@@ -25,6 +25,7 @@ __all__ = [
     "log_event",
     "read_checkpoints",
     "row_digest",
+    "seal_detail",
     "seal_history_row",
     "write_csv",
 ]

@@ -101,3 +101,9 @@ def row_digest(values: dict) -> str:
     """SHA-256 of a row as the database returns it (its column values by attname)."""
     payload = json.dumps(values, sort_keys=True, default=_plain, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def seal_detail(row: dict) -> dict:
+    """The detail of the record_changed event that seals a history row, from the row
+    as the database returns it: its action, its digest and its record's id."""
+    return {"action": row["action"], "digest": row_digest(row), "record": row["id"]}

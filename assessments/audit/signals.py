@@ -12,7 +12,7 @@ from simple_history.models import HistoricalRecords
 from simple_history.signals import post_create_historical_record, pre_create_historical_record
 
 from ..models import AuditEvent, HistoryAction, Patient
-from .chain import log_event, row_digest
+from .chain import log_event, seal_detail
 
 
 def _stored(model, pk) -> dict:
@@ -29,11 +29,7 @@ def seal_history_row(sender, instance, history_instance, **kwargs):
         user=history_instance.history_user,
         obj=history_instance,
         patient=instance if isinstance(instance, Patient) else instance.patient,
-        detail={
-            "action": history_instance.action,
-            "digest": row_digest(row),
-            "record": instance.pk,
-        },
+        detail=seal_detail(row),
     )
 
 
