@@ -8,10 +8,13 @@ from rest_framework.permissions import BasePermission
 from assessments import audit
 from assessments.models import AuditEvent
 
+from .actions import ApiAction
 from .models import ApiToken
 from .throttles import AddressRateThrottle
 
 Action = AuditEvent.Action
+
+__all__ = ["ApiAction", "ApiView", "log"]
 
 
 def token_name(request) -> str:

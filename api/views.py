@@ -26,6 +26,7 @@ from common.jsonio import encode
 
 from . import idempotency
 from . import serializers as s
+from .actions import ApiAction
 from .base import ApiView, log
 
 Action = AuditEvent.Action
@@ -129,7 +130,7 @@ class EvaluateView(ApiView):
         serializer = s.EvaluateInput(data=request.data)
         valid = serializer.is_valid()
         ruleset = serializer.validated_data["ruleset"] if valid else None
-        log(request, Action.API_EVALUATE, valid=valid, ruleset=ruleset)
+        log(request, ApiAction.API_EVALUATE, valid=valid, ruleset=ruleset)
         if not valid:
             raise serializers.ValidationError(serializer.errors)
         result = rules.evaluate(
@@ -209,7 +210,7 @@ class AssessmentsView(ListModelMixin, ApiView):
         response = self.list(request)
         log(
             request,
-            Action.API_LIST,
+            ApiAction.API_LIST,
             # The known filters only: whatever else a client puts in the URL stays out.
             filters={
                 name: request.query_params[name]
@@ -263,7 +264,7 @@ class AssessmentsView(ListModelMixin, ApiView):
         serializer = s.AssessmentInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         assessment = services.record_assessment(data=serializer.validated_data, user=request.user)
-        log(request, Action.API_CREATE, obj=assessment, patient=assessment.patient)
+        log(request, ApiAction.API_CREATE, obj=assessment, patient=assessment.patient)
         response = _answer(_assessment(assessment.pk), status.HTTP_201_CREATED)
         response["Location"] = reverse("api:assessment", args=[assessment.pk])
         return response
@@ -332,7 +333,7 @@ class AmendView(_Change):
                 reason=data["change_reason"],
                 version=data["version"],
             )
-            log(request, Action.API_AMEND, obj=changed, patient=changed.patient)
+            log(request, ApiAction.API_AMEND, obj=changed, patient=changed.patient)
             return changed
 
         assessment = _assessment(pk)
@@ -363,7 +364,7 @@ class VoidView(_Change):
                 reason=data["reason"],
                 version=data["version"],
             )
-            log(request, Action.API_VOID, obj=changed, patient=changed.patient)
+            log(request, ApiAction.API_VOID, obj=changed, patient=changed.patient)
             return changed
 
         return self.change(
@@ -426,7 +427,7 @@ class PatientLookupView(ApiView):
         serializer = s.LookupInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         patient = Patient.objects.filter(mrn=serializer.validated_data["mrn"]).first()
-        log(request, Action.API_LOOKUP, obj=patient, patient=patient, found=patient is not None)
+        log(request, ApiAction.API_LOOKUP, obj=patient, patient=patient, found=patient is not None)
         if patient is None:
             raise exceptions.NotFound({"mrn": ["No patient has this MRN."]})
         return _patient_answer(patient)

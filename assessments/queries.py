@@ -16,7 +16,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import rules
+from . import actions, rules
 from .models import (
     FIRST_SESSION_DUE,
     SECOND_SESSION_DUE,
@@ -386,7 +386,7 @@ def filtered_events(params):
         events = events.alias(username_upper=Upper("username")).filter(
             username_upper=Upper(Value(filters["user"]))
         )
-    if filters["action"] in AuditEvent.Action.values:
+    if filters["action"] in dict(actions.choices()):
         events = events.filter(action=filters["action"])
     filters["patient"] = params.get("patient", "")
     filters["mrn"] = ""

@@ -15,6 +15,7 @@ from django.utils.translation import gettext, ngettext, pgettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from . import actions as all_actions
 from . import audit, lockout, permissions, queries, rules, services, wording
 from .forms import (
     AMEND_FORMS,
@@ -576,7 +577,7 @@ def patient_detail(request, pk):
 def _audit_rows(events) -> list[dict]:
     """What each row of the audit log shows, worked out once here (see _list_rows)."""
     detail_url = pk_url("assessments:detail")
-    actions = dict(Action.choices)
+    actions = dict(all_actions.choices())
     system = gettext("(system)")
     names = {
         user.get_username(): person_name(user)
@@ -626,7 +627,7 @@ def audit_log(request):
             "page": page,
             "rows": _audit_rows(page.object_list),
             "filters": filters,
-            "actions": Action.choices,
+            "actions": all_actions.choices(),
             "page_query": _page_query(request),
             "time_zone": timezone.get_current_timezone_name(),
         },
