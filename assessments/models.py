@@ -178,7 +178,40 @@ class Patient(models.Model):
         return reverse("assessments:patient", args=[self.pk])
 
 
-class Assessment(models.Model):
+class VersionedRecord(models.Model):
+    """A record amended in numbered versions and voided with a reason, never deleted.
+
+    Its status takes a VOIDED value (each record type has its own Status), its
+    history is written by save() (audited_history), and the services own its
+    changes: amend and void check the version, then save the next.
+    """
+
+    # Optimistic concurrency: every save through the services adds one.
+    version = models.PositiveIntegerField(default=1)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.TextField(_("reason for voiding"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_voided(self) -> bool:
+        return self.status == self.Status.VOIDED
+
+
+class Assessment(VersionedRecord):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SIGNED = "signed", _("Signed")
@@ -315,8 +348,6 @@ class Assessment(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
     )
-    # Optimistic concurrency: every save through the services adds one.
-    version = models.PositiveIntegerField(default=1)
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("signed by"),
@@ -334,21 +365,6 @@ class Assessment(models.Model):
         default=False,
         help_text=_("Signed by its author, allowed by DJANGO_ALLOW_SELF_SIGN."),
     )
-    voided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-    )
-    voided_at = models.DateTimeField(null=True, blank=True)
-    void_reason = models.TextField(_("reason for voiding"), blank=True)
-
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     history = audited_history()
 
@@ -481,10 +497,6 @@ class Assessment(models.Model):
         return reverse("assessments:detail", args=[self.pk])
 
     @property
-    def is_voided(self) -> bool:
-        return self.status == self.Status.VOIDED
-
-    @property
     def rule_inputs(self) -> rules.Inputs:
         return rules.Inputs.from_data(
             {
@@ -546,7 +558,7 @@ class Assessment(models.Model):
         return self.first_session_window()
 
 
-class FollowUpEvent(models.Model):
+class FollowUpEvent(VersionedRecord):
     """What happened after the recommendation: a session given, a recurrence, a
     recurrence-free visit, a death. Amended with a reason, voided, never deleted."""
 
@@ -625,21 +637,6 @@ class FollowUpEvent(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.RECORDED
     )
-    version = models.PositiveIntegerField(default=1)
-    voided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-    )
-    voided_at = models.DateTimeField(null=True, blank=True)
-    void_reason = models.TextField(_("reason for voiding"), blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     history = audited_history()
 
@@ -692,10 +689,6 @@ class FollowUpEvent(models.Model):
 
     def get_absolute_url(self):
         return reverse("assessments:event", args=[self.pk])
-
-    @property
-    def is_voided(self) -> bool:
-        return self.status == self.Status.VOIDED
 
 
 class AuditEvent(models.Model):
