@@ -7,4 +7,4 @@ class ApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import schema  # noqa: F401  (registers the schema extensions)
+        from . import actions, schema  # noqa: F401  (register the audit actions, the schema extensions)

@@ -3,7 +3,7 @@ from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.parsers import BaseParser
 
-from assessments.forms import parse_json
+from common.jsonio import parse_json
 
 
 class PayloadTooLarge(APIException):

@@ -8,7 +8,7 @@ memory cache each server process counts on its own.
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from tace_site import proxy
+from common import proxy
 
 from .models import ApiToken
 

@@ -15,22 +15,19 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, serializers, status
-from rest_framework.generics import GenericAPIView
 from rest_framework.mixins import ListModelMixin
 from rest_framework.pagination import CursorPagination
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from assessments import audit, queries, rules, services, wording
+from assessments import queries, rules, services, wording
 from assessments.forms import AMEND_FORMS
-from assessments.management.commands.recommend import encode
 from assessments.models import Assessment, AuditEvent, Patient
-from assessments.views import history_versions
+from common.jsonio import encode
 
 from . import idempotency
 from . import serializers as s
-from .models import ApiToken
-from .throttles import AddressRateThrottle
+from .actions import ApiAction
+from .base import ApiView, log
 
 Action = AuditEvent.Action
 
@@ -64,85 +61,6 @@ PRECONDITIONS = {
     412: OpenApiResponse(s.Errors, description="Stale If-Match: someone changed it since."),
     428: OpenApiResponse(s.Errors, description="If-Match is missing."),
 }
-
-
-def token_name(request) -> str:
-    return request.auth.name if isinstance(request.auth, ApiToken) else "(browser session)"
-
-
-def log(request, action: str, *, obj=None, patient=None, **detail) -> None:
-    """One audit event: who, which token by name, what. Never the inputs."""
-    audit.log_event(
-        action=action,
-        request=request._request,
-        user=request.user,
-        obj=obj,
-        patient=patient,
-        detail={"via": "api", "token": token_name(request), **detail},
-    )
-
-
-def requires(perm: str):
-    class HasPermission(BasePermission):
-        def has_permission(self, request, view):
-            if not request.user.is_authenticated:
-                return False  # 401
-            if request.user.has_perm(perm):
-                return True
-            log(
-                request,
-                Action.PERMISSION_DENIED,
-                permission=perm,
-                path=request.path,
-                method=request.method,
-            )
-            return False
-
-    return HasPermission
-
-
-class ApiView(GenericAPIView):
-    """Authenticates itself (a token or the browser's session) and answers 401 or 403
-    JSON, so the site's login-required middleware must not redirect it."""
-
-    perms: dict[str, str] = {}
-    # OPTIONS is refused (405): nothing calls the API across origins, and DRF's answer
-    # would describe the view to any user.
-    http_method_names = ["get", "post", "head"]
-
-    @classmethod
-    def as_view(cls, **initkwargs):
-        return login_not_required(super().as_view(**initkwargs))
-
-    def get_permissions(self):
-        # HEAD runs the GET handler (Django's View.setup), so it needs GET's permission.
-        method = "GET" if self.request.method == "HEAD" else self.request.method
-        perm = self.perms.get(method)
-        return [requires(perm)()] if perm else super().get_permissions()
-
-    def initial(self, request, *args, **kwargs):
-        # DRF's order, but the address's throttle before authentication and the token's
-        # before permissions: requests with a wrong token are counted, and answered 429,
-        # by their address; refused ones count against their token too. (The token's
-        # throttle reads request.auth: checked with the address's, a wrong token raised
-        # 401 before the address's 429 was ever raised.)
-        self.format_kwarg = self.get_format_suffix(**kwargs)
-        request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(
-            request
-        )
-        request.version, request.versioning_scheme = self.determine_version(
-            request, *args, **kwargs
-        )
-        throttles = self.get_throttles()
-        self._throttle(request, [t for t in throttles if isinstance(t, AddressRateThrottle)])
-        self.perform_authentication(request)
-        self._throttle(request, [t for t in throttles if not isinstance(t, AddressRateThrottle)])
-        self.check_permissions(request)
-
-    def _throttle(self, request, throttles) -> None:
-        waits = [t.wait() for t in throttles if not t.allow_request(request, self)]
-        if waits:
-            self.throttled(request, max((w for w in waits if w is not None), default=None))
 
 
 def etag(assessment: Assessment) -> str:
@@ -212,7 +130,7 @@ class EvaluateView(ApiView):
         serializer = s.EvaluateInput(data=request.data)
         valid = serializer.is_valid()
         ruleset = serializer.validated_data["ruleset"] if valid else None
-        log(request, Action.API_EVALUATE, valid=valid, ruleset=ruleset)
+        log(request, ApiAction.API_EVALUATE, valid=valid, ruleset=ruleset)
         if not valid:
             raise serializers.ValidationError(serializer.errors)
         result = rules.evaluate(
@@ -292,7 +210,7 @@ class AssessmentsView(ListModelMixin, ApiView):
         response = self.list(request)
         log(
             request,
-            Action.API_LIST,
+            ApiAction.API_LIST,
             # The known filters only: whatever else a client puts in the URL stays out.
             filters={
                 name: request.query_params[name]
@@ -346,7 +264,7 @@ class AssessmentsView(ListModelMixin, ApiView):
         serializer = s.AssessmentInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         assessment = services.record_assessment(data=serializer.validated_data, user=request.user)
-        log(request, Action.API_CREATE, obj=assessment, patient=assessment.patient)
+        log(request, ApiAction.API_CREATE, obj=assessment, patient=assessment.patient)
         response = _answer(_assessment(assessment.pk), status.HTTP_201_CREATED)
         response["Location"] = reverse("api:assessment", args=[assessment.pk])
         return response
@@ -415,7 +333,7 @@ class AmendView(_Change):
                 reason=data["change_reason"],
                 version=data["version"],
             )
-            log(request, Action.API_AMEND, obj=changed, patient=changed.patient)
+            log(request, ApiAction.API_AMEND, obj=changed, patient=changed.patient)
             return changed
 
         assessment = _assessment(pk)
@@ -446,7 +364,7 @@ class VoidView(_Change):
                 reason=data["reason"],
                 version=data["version"],
             )
-            log(request, Action.API_VOID, obj=changed, patient=changed.patient)
+            log(request, ApiAction.API_VOID, obj=changed, patient=changed.patient)
             return changed
 
         return self.change(
@@ -480,7 +398,7 @@ class HistoryView(ApiView):
                 "status": v["record"].status,
                 "changes": v["changes"],
             }
-            for v in history_versions(assessment)
+            for v in queries.history_versions(assessment)
         ]
         return Response(s.HistoryVersion(versions, many=True).data)
 
@@ -509,7 +427,7 @@ class PatientLookupView(ApiView):
         serializer = s.LookupInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         patient = Patient.objects.filter(mrn=serializer.validated_data["mrn"]).first()
-        log(request, Action.API_LOOKUP, obj=patient, patient=patient, found=patient is not None)
+        log(request, ApiAction.API_LOOKUP, obj=patient, patient=patient, found=patient is not None)
         if patient is None:
             raise exceptions.NotFound({"mrn": ["No patient has this MRN."]})
         return _patient_answer(patient)

@@ -18,7 +18,8 @@ class AssessmentsConfig(AppConfig):
     verbose_name = "Adjuvant TACE assessments"
 
     def ready(self):
-        from . import audit, checks, permissions, seals  # noqa: F401 (checks registers its checks)
+        from . import audit, checks, permissions  # noqa: F401 (checks registers its checks)
+        from .audit import seals
 
         # The seals first: a change's own event (user_changed, api_token...) follows its seal.
         seals.connect_signals()

@@ -14,9 +14,9 @@ from django.utils.translation import gettext, gettext_lazy, gettext_noop, pgette
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from tace_site import proxy
+from common import proxy
 
-from . import rules
+from . import actions, rules
 
 MRN_VALIDATOR = RegexValidator(
     r"^[A-Za-z0-9-]{1,32}\Z", _("An MRN is 1 to 32 letters, digits or hyphens.")
@@ -178,7 +178,40 @@ class Patient(models.Model):
         return reverse("assessments:patient", args=[self.pk])
 
 
-class Assessment(models.Model):
+class VersionedRecord(models.Model):
+    """A record amended in numbered versions and voided with a reason, never deleted.
+
+    Its status takes a VOIDED value (each record type has its own Status), its
+    history is written by save() (audited_history), and the services own its
+    changes: amend and void check the version, then save the next.
+    """
+
+    # Optimistic concurrency: every save through the services adds one.
+    version = models.PositiveIntegerField(default=1)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.TextField(_("reason for voiding"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_voided(self) -> bool:
+        return self.status == self.Status.VOIDED
+
+
+class Assessment(VersionedRecord):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SIGNED = "signed", _("Signed")
@@ -315,8 +348,6 @@ class Assessment(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
     )
-    # Optimistic concurrency: every save through the services adds one.
-    version = models.PositiveIntegerField(default=1)
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("signed by"),
@@ -334,21 +365,6 @@ class Assessment(models.Model):
         default=False,
         help_text=_("Signed by its author, allowed by DJANGO_ALLOW_SELF_SIGN."),
     )
-    voided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-    )
-    voided_at = models.DateTimeField(null=True, blank=True)
-    void_reason = models.TextField(_("reason for voiding"), blank=True)
-
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     history = audited_history()
 
@@ -481,10 +497,6 @@ class Assessment(models.Model):
         return reverse("assessments:detail", args=[self.pk])
 
     @property
-    def is_voided(self) -> bool:
-        return self.status == self.Status.VOIDED
-
-    @property
     def rule_inputs(self) -> rules.Inputs:
         return rules.Inputs.from_data(
             {
@@ -546,7 +558,7 @@ class Assessment(models.Model):
         return self.first_session_window()
 
 
-class FollowUpEvent(models.Model):
+class FollowUpEvent(VersionedRecord):
     """What happened after the recommendation: a session given, a recurrence, a
     recurrence-free visit, a death. Amended with a reason, voided, never deleted."""
 
@@ -625,21 +637,6 @@ class FollowUpEvent(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.RECORDED
     )
-    version = models.PositiveIntegerField(default=1)
-    voided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-    )
-    voided_at = models.DateTimeField(null=True, blank=True)
-    void_reason = models.TextField(_("reason for voiding"), blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     history = audited_history()
 
@@ -693,10 +690,6 @@ class FollowUpEvent(models.Model):
     def get_absolute_url(self):
         return reverse("assessments:event", args=[self.pk])
 
-    @property
-    def is_voided(self) -> bool:
-        return self.status == self.Status.VOIDED
-
 
 class AuditEvent(models.Model):
     """An append-only chain of events, each an HMAC over the one before.
@@ -705,7 +698,10 @@ class AuditEvent(models.Model):
     an assessment is sealed into the chain by a record_changed event that carries
     the row's digest (audit.row_digest)."""
 
+    @actions.register
     class Action(models.TextChoices):
+        """The record's own actions; other apps register theirs (actions.py)."""
+
         LOGIN = "login", _("Logged in")
         LOGOUT = "logout", _("Logged out")
         LOGIN_FAILED = "login_failed", _("Failed login")
@@ -719,27 +715,8 @@ class AuditEvent(models.Model):
         RECORD_CHANGED = "record_changed", _("Clinical record changed")
         CHAIN_KEYED = "chain_keyed", _("Audit chain keyed")
         PASSWORD_CHANGED = "password_changed", _("Changed own password")
-        # Through the REST API (api/): each names the token in its detail.
-        API_EVALUATE = "api_evaluate", _("API: scored inputs (nothing stored)")
-        API_LIST = "api_list", _("API: listed assessments")
-        API_LOOKUP = "api_lookup", _("API: looked up a patient by MRN")
-        API_CREATE = "api_create", _("API: created an assessment")
-        API_AMEND = "api_amend", _("API: amended an assessment")
-        API_VOID = "api_void", _("API: voided an assessment")
-        API_TOKEN = "api_token", _("API token created or revoked")
-        # From the EHR (ehr/): CDS Hooks calls and FHIR reads.
-        CDS_CALL = "cds_call", _("CDS Hooks: answered an EHR's call")
-        CDS_FEEDBACK = "cds_feedback", _("CDS Hooks: a card accepted or overridden")
-        CDS_REFUSED = "cds_refused", _("CDS Hooks: refused a call")
-        CDS_CLIENT = "cds_client", _("CDS Hooks: EHR client registered or removed")
-        FHIR_READ = "fhir_read", _("FHIR: read a RiskAssessment")
         VIEW_OUTCOMES = "view_outcomes", _("Viewed the outcomes page")
         VIEW_EVENT = "view_event", _("Viewed a follow-up event")
-        # SMART App Launch (ehr/smart.py): launches, refusals, uses of the EHR's token.
-        SMART_LAUNCH = "smart_launch", _("SMART: launched from the EHR")
-        SMART_REFUSED = "smart_refused", _("SMART: refused a launch")
-        SMART_TOKEN = "smart_token", _("SMART: used the EHR's access token")
-        SMART_CLIENT = "smart_client", _("SMART: launch client or user mapping changed")
         ACCESS_DELETED = "access_deleted", _("Lockout or access log deleted")
         # A user, group, permission, API token or EHR client as it now is (audit.SEALED).
         ACCOUNT_SEALED = "account_sealed", _("Account, token or EHR client sealed")
@@ -756,7 +733,7 @@ class AuditEvent(models.Model):
     )
     # The name as given, kept for failed logins and as the user was named then.
     username = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=32, choices=Action.choices)
+    action = models.CharField(max_length=32, choices=actions.choices)
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     patient = models.ForeignKey(

@@ -13,9 +13,10 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.functional import cached_property
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import rules
+from . import actions, rules
 from .models import (
     FIRST_SESSION_DUE,
     SECOND_SESSION_DUE,
@@ -23,6 +24,9 @@ from .models import (
     AuditEvent,
     FollowUpEvent,
     Patient,
+    code_labels,
+    confirmation_labels,
+    person_name,
 )
 
 PAGE_SIZE = 25
@@ -382,7 +386,7 @@ def filtered_events(params):
         events = events.alias(username_upper=Upper("username")).filter(
             username_upper=Upper(Value(filters["user"]))
         )
-    if filters["action"] in AuditEvent.Action.values:
+    if filters["action"] in dict(actions.choices()):
         events = events.filter(action=filters["action"])
     filters["patient"] = params.get("patient", "")
     filters["mrn"] = ""
@@ -407,3 +411,67 @@ def _date(text: str):
         return parse_date(text)
     except ValueError:  # well formed but impossible, such as 2026-02-30
         return None
+
+
+# The fields a reviewer sees change, in the order of the form.
+HISTORY_FIELDS = [
+    "resection_date",
+    *Assessment.RULE_INPUTS,
+    *Assessment.PANEL_INPUTS,
+    *Assessment.PATHOLOGY,
+    "notes",
+    "confirmations",
+    *Assessment.RESULT,
+    *Assessment.LIVER_FUNCTION,
+    "status",
+    "signed_by",
+    "signature_meaning",
+    "void_reason",
+]
+
+
+def _shown(field, value, people):
+    if value is None or value == "" or value == []:
+        return gettext("(none)")
+    if field.choices:
+        return dict(field.flatchoices).get(value, value)
+    if field.is_relation:
+        return people.get(value, value)
+    if field.name == "confirmations":
+        return confirmation_labels(value)
+    if field.name == "signature_meaning":
+        return gettext(value)
+    if isinstance(value, list):  # rule codes
+        return code_labels(value)
+    return str(value)
+
+
+def history_versions(assessment: Assessment) -> list[dict]:
+    """Every version, newest first, each with its changes as (label, old, new)."""
+    records = list(assessment.history.select_related("history_user").order_by("history_id"))
+    user_ids = {r.signed_by_id for r in records if r.signed_by_id}
+    people = {
+        user.pk: person_name(user) for user in get_user_model().objects.filter(pk__in=user_ids)
+    }
+    fields = {name: Assessment._meta.get_field(name) for name in HISTORY_FIELDS}
+    versions, previous = [], None
+    for record in records:
+        changes = []
+        if previous is not None:
+            delta = record.diff_against(previous, included_fields=HISTORY_FIELDS)
+            changed = {change.field: change for change in delta.changes}
+            for name in HISTORY_FIELDS:
+                if name in changed:
+                    change = changed[name]
+                    changes.append(
+                        {
+                            "field": name,
+                            "label": fields[name].verbose_name.capitalize(),
+                            "old": _shown(fields[name], change.old, people),
+                            "new": _shown(fields[name], change.new, people),
+                        }
+                    )
+        confirmed = confirmation_labels(record.confirmations) if record.confirmations else ""
+        versions.append({"record": record, "changes": changes, "confirmed": confirmed})
+        previous = record
+    return versions[::-1]

@@ -15,6 +15,7 @@ from django.utils.translation import gettext, ngettext, pgettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from . import actions as all_actions
 from . import audit, lockout, permissions, queries, rules, services, wording
 from .forms import (
     AMEND_FORMS,
@@ -29,7 +30,6 @@ from .models import (
     FollowUpEvent,
     Patient,
     code_labels,
-    confirmation_labels,
     person_name,
     pk_url,
 )
@@ -523,70 +523,6 @@ def assessment_void(request, pk):
     )
 
 
-# The fields a reviewer sees change, in the order of the form.
-HISTORY_FIELDS = [
-    "resection_date",
-    *Assessment.RULE_INPUTS,
-    *Assessment.PANEL_INPUTS,
-    *Assessment.PATHOLOGY,
-    "notes",
-    "confirmations",
-    *Assessment.RESULT,
-    *Assessment.LIVER_FUNCTION,
-    "status",
-    "signed_by",
-    "signature_meaning",
-    "void_reason",
-]
-
-
-def _shown(field, value, people):
-    if value is None or value == "" or value == []:
-        return gettext("(none)")
-    if field.choices:
-        return dict(field.flatchoices).get(value, value)
-    if field.is_relation:
-        return people.get(value, value)
-    if field.name == "confirmations":
-        return confirmation_labels(value)
-    if field.name == "signature_meaning":
-        return gettext(value)
-    if isinstance(value, list):  # rule codes
-        return code_labels(value)
-    return str(value)
-
-
-def history_versions(assessment: Assessment) -> list[dict]:
-    """Every version, newest first, each with its changes as (label, old, new)."""
-    records = list(assessment.history.select_related("history_user").order_by("history_id"))
-    user_ids = {r.signed_by_id for r in records if r.signed_by_id}
-    people = {
-        user.pk: person_name(user) for user in get_user_model().objects.filter(pk__in=user_ids)
-    }
-    fields = {name: Assessment._meta.get_field(name) for name in HISTORY_FIELDS}
-    versions, previous = [], None
-    for record in records:
-        changes = []
-        if previous is not None:
-            delta = record.diff_against(previous, included_fields=HISTORY_FIELDS)
-            changed = {change.field: change for change in delta.changes}
-            for name in HISTORY_FIELDS:
-                if name in changed:
-                    change = changed[name]
-                    changes.append(
-                        {
-                            "field": name,
-                            "label": fields[name].verbose_name.capitalize(),
-                            "old": _shown(fields[name], change.old, people),
-                            "new": _shown(fields[name], change.new, people),
-                        }
-                    )
-        confirmed = confirmation_labels(record.confirmations) if record.confirmations else ""
-        versions.append({"record": record, "changes": changes, "confirmed": confirmed})
-        previous = record
-    return versions[::-1]
-
-
 @permission_required("assessments.view_assessment")
 def assessment_history(request, pk):
     assessment = _assessment(pk)
@@ -598,7 +534,7 @@ def assessment_history(request, pk):
         "assessments/assessment_history.html",
         {
             "assessment": assessment,
-            "versions": history_versions(assessment),
+            "versions": queries.history_versions(assessment),
             "time_zone": timezone.get_current_timezone_name(),
         },
     )
@@ -641,7 +577,7 @@ def patient_detail(request, pk):
 def _audit_rows(events) -> list[dict]:
     """What each row of the audit log shows, worked out once here (see _list_rows)."""
     detail_url = pk_url("assessments:detail")
-    actions = dict(Action.choices)
+    actions = dict(all_actions.choices())
     system = gettext("(system)")
     names = {
         user.get_username(): person_name(user)
@@ -691,7 +627,7 @@ def audit_log(request):
             "page": page,
             "rows": _audit_rows(page.object_list),
             "filters": filters,
-            "actions": Action.choices,
+            "actions": all_actions.choices(),
             "page_query": _page_query(request),
             "time_zone": timezone.get_current_timezone_name(),
         },

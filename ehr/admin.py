@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from assessments.admin import ReadOnlyAdmin
+
 from .models import CdsClient, SmartClient
 
 
 @admin.register(CdsClient)
-class CdsClientAdmin(admin.ModelAdmin):
+class CdsClientAdmin(ReadOnlyAdmin):
     """Registered and removed with `manage.py cds_client` (audited); listed here only."""
 
     list_display = ["issuer", "mrn_system", "keys", "created_at"]
@@ -17,18 +19,9 @@ class CdsClientAdmin(admin.ModelAdmin):
     def keys(self, client):
         return ", ".join(kid or "-" for kid in client.key_ids)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(SmartClient)
-class SmartClientAdmin(admin.ModelAdmin):
+class SmartClientAdmin(ReadOnlyAdmin):
     """Registered, mapped and removed with `manage.py smart_client` (audited); listed
     here only, without the client's secret or private key."""
 
@@ -36,12 +29,3 @@ class SmartClientAdmin(admin.ModelAdmin):
     search_fields = ["iss", "client_id"]
     fields = ["iss", "client_id", "auth_method", "mrn_system", "frame_origins", "created_at"]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

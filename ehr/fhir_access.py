@@ -14,7 +14,7 @@ import urllib.request
 from http.client import HTTPException
 from urllib.parse import quote, urlsplit
 
-from assessments.forms import parse_json
+from common.jsonio import parse_json
 
 TIMEOUT_SECONDS = 3  # per read, and at most BUDGET_SECONDS for all the reads of a call
 BUDGET_SECONDS = 5

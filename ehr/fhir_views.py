@@ -22,13 +22,13 @@ from rest_framework import exceptions
 from rest_framework.parsers import FormParser
 from rest_framework.renderers import JSONRenderer
 
-from api.views import ApiView
-from api.views import log as api_log
-from assessments.models import Assessment, AuditEvent
+from api.base import ApiAction, ApiView
+from api.base import log as api_log
+from assessments.models import Assessment
 
 from . import fhir
+from .actions import Action
 
-Action = AuditEvent.Action
 FHIR_JSON = "application/fhir+json"
 JSON_FORMATS = {"json", "application/json", FHIR_JSON}
 VIEW = "assessments.view_assessment"
@@ -211,7 +211,7 @@ class RiskAssessmentSearchView(FhirView):
         patients = {a.patient for a in page}
         api_log(
             request,
-            Action.API_LOOKUP,
+            ApiAction.API_LOOKUP,
             obj=next(iter(patients)) if len(patients) == 1 else None,
             patient=next(iter(patients)) if len(patients) == 1 else None,
             fhir="search",

@@ -32,9 +32,10 @@ from joserfc.errors import ClaimError, ExpiredTokenError, JoseError
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from assessments import audit
-from assessments.models import MRN_VALIDATOR, AuditEvent, Patient
+from assessments.models import MRN_VALIDATOR, Patient
 
 from . import cds
+from .actions import Action
 from .models import SmartClient, SmartUser
 
 SCOPES = "launch openid fhirUser patient/Patient.rs patient/Observation.rs"
@@ -191,7 +192,7 @@ def begin(*, client: SmartClient, launch: str, redirect_uri: str) -> tuple[str, 
 
 def _token_used(request, client: SmartClient, use: str, status: str) -> None:
     audit.log_event(
-        action=AuditEvent.Action.SMART_TOKEN,
+        action=Action.SMART_TOKEN,
         request=request,
         username=client.iss[:150],
         detail={"iss": client.iss, "use": use, "status": status},

@@ -9,12 +9,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from assessments import audit
-from assessments.models import AuditEvent
 
 from . import smart
+from .actions import Action
 from .models import SmartClient
 
-Action = AuditEvent.Action
 BACKEND = "assessments.permissions.CachedPermissionsBackend"
 # What the user reads for each refusal; the audit event keeps the reason's code.
 MESSAGES = {

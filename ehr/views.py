@@ -11,12 +11,11 @@ from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from assessments import audit
-from assessments.forms import parse_json
-from assessments.models import AuditEvent
+from common.jsonio import parse_json
 
 from . import auth, cds, throttle
+from .actions import Action
 
-Action = AuditEvent.Action
 logger = logging.getLogger("django.request")
 
 

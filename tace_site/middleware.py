@@ -7,7 +7,7 @@ from django.http import HttpResponseBadRequest, JsonResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext, ngettext
 
-from . import proxy
+from common import proxy
 
 STARTED_AT = "session_started_at"
 ACTIVE_AT = "session_active_at"

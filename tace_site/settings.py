@@ -229,7 +229,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 # Login throttling: 5 failures for one username from one address lock that pair
 # out for 15 minutes. Behind the hospital's proxies the address is the client's
-# (tace_site.proxy), so one proxy's address never locks out the whole hospital.
+# (common.proxy), so one proxy's address never locks out the whole hospital.
 AXES_FAILURE_LIMIT = 5
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = timedelta(minutes=15)
@@ -238,7 +238,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_SENSITIVE_PARAMETERS = ["password"]
 AXES_VERBOSE = False  # the audit log records failures and lockouts
-AXES_CLIENT_IP_CALLABLE = "tace_site.proxy.client_ip"
+AXES_CLIENT_IP_CALLABLE = "common.proxy.client_ip"
 AXES_CLIENT_STR_CALLABLE = "tace_site.logs.axes_client"  # no typed username in the log
 # The reverse proxies' addresses (or networks): X-Forwarded-For is read only on a
 # request that comes from one of them. make serve gives gunicorn the same list.

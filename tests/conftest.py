@@ -1,4 +1,3 @@
-import importlib
 from datetime import timedelta
 from decimal import Decimal
 
@@ -8,7 +7,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
-from assessments import rules, services
+from assessments import roles, rules, services
 from assessments.audit import drop_append_only_triggers, install_append_only_triggers
 from assessments.forms import IMPLAUSIBLE_FIELDS, POSSIBLE_DUPLICATE, AssessmentForm
 from assessments.models import Assessment, AuditEvent, Patient
@@ -27,10 +26,6 @@ PANEL = {
 }
 
 
-# The roles as the newest migration that sets them leaves them.
-ROLES = importlib.import_module("assessments.migrations.0016_followup_roles").ROLES
-
-
 @pytest.fixture(autouse=True)
 def _transactional_tests_start_as_migrated(request):
     """Tests that commit are followed by a flush (DELETE on SQLite), which the
@@ -46,7 +41,7 @@ def _transactional_tests_start_as_migrated(request):
         return
     request.getfixturevalue("_django_db_helper")
     install_append_only_triggers(connection)
-    for name, codenames in ROLES.items():
+    for name, codenames in roles.ROLES.items():
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.set(
             Permission.objects.filter(content_type__app_label="assessments", codename__in=codenames)

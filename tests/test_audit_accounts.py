@@ -15,8 +15,8 @@ from django.urls import reverse
 
 from api.models import ApiToken
 from assessments.audit import drop_append_only_triggers, install_append_only_triggers
+from assessments.audit.seals import _hashed
 from assessments.models import AuditEvent
-from assessments.seals import _hashed
 from ehr.models import CdsClient
 from tests.conftest import PASSWORD
 

@@ -22,7 +22,7 @@ from assessments.audit import (
 )
 from assessments.forms import EVENT_FORMS
 from assessments.models import Assessment, AuditEvent
-from tace_site import proxy
+from common import proxy
 from tests.conftest import record
 
 pytestmark = pytest.mark.django_db

@@ -19,8 +19,8 @@ from assessments.audit import (
     row_digest,
     seal_history_row,
 )
+from assessments.audit.seals import seal_what_differs
 from assessments.models import AuditEvent, Patient
-from assessments.seals import seal_what_differs
 from tests.conftest import record
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from assessments import rules
 from assessments.forms import RULESET_FORMS, JsonValidator
-from assessments.management.commands.recommend import encode, score
+from assessments.management.commands.recommend import score
 from assessments.models import Assessment, Patient
+from common.jsonio import encode
 
 pytestmark = pytest.mark.django_db
 

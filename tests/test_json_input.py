@@ -12,9 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assessments import rules
-from assessments.forms import RULESET_FORMS, JsonValidator, parse_json
+from assessments.forms import RULESET_FORMS, JsonValidator
 from assessments.management.commands.recommend import score
 from assessments.models import Assessment, Patient
+from common.jsonio import parse_json
 from tests.test_commands import recommend
 
 BASE = {

@@ -111,7 +111,7 @@ def test_wrong_signing_passwords_count_towards_the_lockout(client, clinician, co
     ],
 )
 def test_client_ip(settings, rf, proxies, peer, forwarded, expected):
-    from tace_site.proxy import client_ip
+    from common.proxy import client_ip
 
     settings.TRUSTED_PROXIES = proxies
     request = rf.get("/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR=forwarded)

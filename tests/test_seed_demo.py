@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from assessments import rules
+from assessments import audit, rules
 from assessments.audit import first_broken_link
 from assessments.models import Assessment, AuditEvent, HistoryAction, Patient
 from tests.conftest import record
@@ -76,6 +76,35 @@ def test_demo_users_and_a_sound_audit_chain(client, monkeypatch):
     assert client.post("/accounts/login/", login).status_code == 302
     assert AuditEvent.objects.filter(action=AuditEvent.Action.VIEW_ASSESSMENT).count() == 10
     assert first_broken_link() is None
+
+
+def test_every_seeded_event_is_chained_by_the_audit_module(monkeypatch):
+    chained = []
+
+    def append(events, **kwargs):
+        chained.extend(event.hash for event in audit.chain.append(events, **kwargs))
+        return events
+
+    monkeypatch.setattr(audit, "append", append)
+    seed_demo(count=12)
+    Action = AuditEvent.Action
+    seeded = AuditEvent.objects.filter(
+        action__in=[Action.RECORD_CHANGED, Action.VIEW_ASSESSMENT, Action.VIEW_HISTORY]
+    )
+    assert seeded.count() > 12 and None not in chained
+    assert set(seeded.values_list("hash", flat=True)) <= set(chained)
+
+
+def test_the_seeded_seals_name_their_record_as_the_app_does():
+    seed_demo(count=8)
+    seals = AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CHANGED)
+    history = {
+        model.history.model._meta.model_name: model.history.model for model in (Assessment, Patient)
+    }
+    for seal in seals.filter(object_type__in=history):
+        row = history[seal.object_type].objects.values().get(history_id=seal.object_id)
+        assert seal.detail == audit.seal_detail(row)
+        assert seal.detail["record"] == row["id"]
 
 
 def test_a_new_password_each_time_without_one_given():

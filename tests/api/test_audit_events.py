@@ -2,6 +2,7 @@
 
 import pytest
 
+from api.actions import ApiAction
 from assessments.audit import first_broken_link
 from assessments.models import AuditEvent
 from tests.api.conftest import ApiClient, token_for
@@ -22,17 +23,17 @@ def test_each_call_is_one_event_naming_the_token(clinician):
     assessment = record(clinician)
     patient = assessment.patient
     calls = [
-        (lambda: api.post("evaluate", INPUTS), Action.API_EVALUATE, None),
-        (lambda: api.get("assessments"), Action.API_LIST, None),
+        (lambda: api.post("evaluate", INPUTS), ApiAction.API_EVALUATE, None),
+        (lambda: api.get("assessments"), ApiAction.API_LIST, None),
         (lambda: api.get(f"assessments/{assessment.pk}"), Action.VIEW_ASSESSMENT, patient),
         (lambda: api.get(f"assessments/{assessment.pk}/history"), Action.VIEW_HISTORY, patient),
-        (lambda: api.post("patients/lookup", {"mrn": "MRN-1"}), Action.API_LOOKUP, patient),
+        (lambda: api.post("patients/lookup", {"mrn": "MRN-1"}), ApiAction.API_LOOKUP, patient),
         (lambda: api.get(f"patients/{patient.pk}"), Action.VIEW_PATIENT, patient),
         (
             lambda: api.post(
                 f"assessments/{assessment.pk}/amend", amend_body(), **{"If-Match": '"1"'}
             ),
-            Action.API_AMEND,
+            ApiAction.API_AMEND,
             patient,
         ),
         (
@@ -41,10 +42,10 @@ def test_each_call_is_one_event_naming_the_token(clinician):
                 {"reason": "Wrong patient"},
                 **{"If-Match": '"2"'},
             ),
-            Action.API_VOID,
+            ApiAction.API_VOID,
             patient,
         ),
-        (lambda: api.post("assessments", new_assessment()), Action.API_CREATE, "new"),
+        (lambda: api.post("assessments", new_assessment()), ApiAction.API_CREATE, "new"),
     ]
     for call, action, expected_patient in calls:
         # Writes also seal their history rows into the chain (record_changed events).
@@ -68,7 +69,7 @@ def test_each_call_is_one_event_naming_the_token(clinician):
 def test_evaluate_logs_no_inputs(clinician_api):
     clinician_api.post("evaluate", {**INPUTS, "tumor_size_cm": "7.3"})
     clinician_api.post("evaluate", {**INPUTS, "tumor_size_cm": "seven"})
-    valid, invalid = AuditEvent.objects.filter(action=Action.API_EVALUATE).order_by("id")
+    valid, invalid = AuditEvent.objects.filter(action=ApiAction.API_EVALUATE).order_by("id")
     assert valid.detail == {"via": "api", "token": "dr-lee-system", "valid": True, "ruleset": "4"}
     assert invalid.detail == {
         "via": "api",
@@ -82,7 +83,7 @@ def test_evaluate_logs_no_inputs(clinician_api):
 def test_a_lookup_logs_no_mrn(clinician_api):
     clinician_api.post("patients/lookup", {"mrn": "NOT-HERE-42"})
     event = last_event()
-    assert event.action == Action.API_LOOKUP and event.patient is None
+    assert event.action == ApiAction.API_LOOKUP and event.patient is None
     assert "NOT-HERE-42" not in str(event.detail)
 
 
@@ -104,5 +105,5 @@ def test_a_session_call_says_so(client, clinician):
 def test_the_list_logs_its_known_filters_only(clinician_api):
     clinician_api.get("assessments", {"recommendation": "recommended", "mrn": "A-123"})
     event = last_event()
-    assert event.action == Action.API_LIST
+    assert event.action == ApiAction.API_LIST
     assert event.detail["filters"] == {"recommendation": "recommended"}

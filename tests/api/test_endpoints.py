@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from assessments import rules
 from assessments.forms import RULESET_FORMS, JsonValidator
-from assessments.management.commands.recommend import encode, score
+from assessments.management.commands.recommend import score
 from assessments.models import Assessment
+from common.jsonio import encode
 from tests.conftest import PANEL, record
 
 pytestmark = pytest.mark.django_db

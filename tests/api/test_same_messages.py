@@ -7,7 +7,8 @@ import pytest
 
 from assessments import rules
 from assessments.forms import RULESET_FORMS, JsonValidator
-from assessments.management.commands.recommend import encode, score
+from assessments.management.commands.recommend import score
+from common.jsonio import encode
 from tests import test_forms, test_json_input
 
 pytestmark = pytest.mark.django_db

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from api.actions import ApiAction
 from api.models import ApiToken
 from assessments.models import AuditEvent
 from tests.api.conftest import ApiClient
@@ -65,7 +66,7 @@ def test_revoke_by_name(clinician):
     call_command("api_token", "revoke", "research-db", stdout=out)
     assert not ApiToken.objects.exists()
     assert ApiClient(secret).get("assessments").status_code == 401
-    event = AuditEvent.objects.filter(action=AuditEvent.Action.API_TOKEN).first()
+    event = AuditEvent.objects.filter(action=ApiAction.API_TOKEN).first()
     assert event.detail == {"change": "revoked", "token": "research-db", "owner": "dr-lee"}
     with pytest.raises(CommandError, match="No token"):
         call_command("api_token", "revoke", "research-db")
@@ -91,7 +92,7 @@ def test_the_admin_lists_and_revokes(admin_client, clinician):
     assert response.status_code == 302
     assert not ApiToken.objects.exists()
     assert ApiClient(secret).get("assessments").status_code == 401
-    event = AuditEvent.objects.filter(action=AuditEvent.Action.API_TOKEN).first()
+    event = AuditEvent.objects.filter(action=ApiAction.API_TOKEN).first()
     assert event.username == "admin" and event.detail["change"] == "revoked"
 
 

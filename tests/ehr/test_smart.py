@@ -15,6 +15,7 @@ from django.utils import formats
 from joserfc.jwk import RSAKey
 
 from assessments.models import AuditEvent
+from ehr.actions import Action as EhrAction
 from ehr.models import SmartClient, SmartUser
 from tests.conftest import events, make_user, record
 from tests.ehr.conftest import FakeEhr as CdsEhr
@@ -66,7 +67,7 @@ def launch(client, ehr):
 
 
 def refusal(reason):
-    refused = events(Action.SMART_REFUSED)
+    refused = events(EhrAction.SMART_REFUSED)
     assert [event.detail["reason"] for event in refused] == [reason]
     return refused[0]
 
@@ -88,7 +89,7 @@ def test_the_authorization_request_is_an_ehr_launch_with_pkce(client, ehr):
     assert len(query["code_challenge"]) == 43 and query["state"] and query["nonce"]
     # The verifier stays in the session, never in the request.
     assert client.session["smart_pending"]["verifier"] not in response["Location"]
-    assert events(Action.SMART_LAUNCH)[0].detail["step"] == "authorization_requested"
+    assert events(EhrAction.SMART_LAUNCH)[0].detail["step"] == "authorization_requested"
 
 
 def test_a_mapped_user_lands_logged_in_on_the_patients_page(client, ehr):
@@ -103,10 +104,10 @@ def test_a_mapped_user_lands_logged_in_on_the_patients_page(client, ehr):
     asked = ehr.authorize_requests[0]
     assert ehr.token_requests[0]["form"]["code_verifier"]
     assert ehr.fhir_requests[-1]["path"] == f"/fhir/Patient/{ehr.patient['id']}"
-    landed = [e for e in events(Action.SMART_LAUNCH) if e.detail["step"] == "logged_in"]
+    landed = [e for e in events(EhrAction.SMART_LAUNCH) if e.detail["step"] == "logged_in"]
     assert landed[0].user == ehr.user and landed[0].patient == assessment.patient
     assert landed[0].detail["fhir_user"] == FHIR_USER
-    assert [e.detail["use"] for e in events(Action.SMART_TOKEN)] == [
+    assert [e.detail["use"] for e in events(EhrAction.SMART_TOKEN)] == [
         "code_exchange",
         "read_patient",
     ]
@@ -147,7 +148,7 @@ def test_a_new_assessment_gets_the_ehrs_newest_labs_with_date_and_source(client,
     assert "From the EHR" in form.fields["albumin"].help_text
     # An INR without a UCUM unit and no unit at all is a ratio: kept; the search was audited.
     assert form.initial["inr"] == "1"
-    uses = [e.detail["use"] for e in events(Action.SMART_TOKEN)]
+    uses = [e.detail["use"] for e in events(EhrAction.SMART_TOKEN)]
     assert uses == ["code_exchange", "read_patient", "search_bilirubin", "search_albumin",
                     "search_inr"]  # fmt: skip
 
@@ -288,7 +289,7 @@ def test_a_token_exchange_refused_by_the_ehr_is_refused(client, ehr):
     ehr.codes.clear()  # the EHR forgot the code
     assert client.get(callback).status_code == 403
     refusal("token_exchange_failed")
-    assert events(Action.SMART_TOKEN)[0].detail["status"] != "ok"
+    assert events(EhrAction.SMART_TOKEN)[0].detail["status"] != "ok"
 
 
 def test_a_confidential_client_sends_its_secret(db, client, django_user_model, monkeypatch):
@@ -390,7 +391,7 @@ def test_mapping_an_unknown_user_is_refused(ehr):
             "smart_client", "map-user", "--iss", ehr.iss, "--fhir-user", "Practitioner/5",
             "--user", "ghost", stdout=io.StringIO(),
         )  # fmt: skip
-    changes = [e.detail["change"] for e in events(Action.SMART_CLIENT)]
+    changes = [e.detail["change"] for e in events(EhrAction.SMART_CLIENT)]
     assert changes == ["registered", "user_mapped"]
 
 

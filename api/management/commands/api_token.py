@@ -6,9 +6,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from api.actions import ApiAction
 from api.models import ApiToken
 from assessments import audit
-from assessments.models import AuditEvent
 
 
 class Command(BaseCommand):
@@ -51,7 +51,7 @@ class Command(BaseCommand):
         except IntegrityError:
             raise CommandError(f"A token named {name!r} exists: choose another name.") from None
         audit.log_event(
-            action=AuditEvent.Action.API_TOKEN,
+            action=ApiAction.API_TOKEN,
             user=user,
             detail={"change": "created", "token": name, "expiry": token.expiry.isoformat()},
         )
@@ -82,7 +82,7 @@ def revoke(token: ApiToken, *, by, request=None) -> None:
     """Delete the token's digest: nothing can match it any more. The audit log keeps
     that it was revoked, by whom, and whose it was."""
     audit.log_event(
-        action=AuditEvent.Action.API_TOKEN,
+        action=ApiAction.API_TOKEN,
         request=request,
         user=by,
         detail={"change": "revoked", "token": token.name, "owner": token.user.username},

@@ -1,4 +1,3 @@
-import json
 import sys
 
 from django.conf import settings
@@ -6,14 +5,10 @@ from django.core.management.base import BaseCommand
 from django.utils import translation
 
 from assessments import rules, wording
-from assessments.forms import RULESET_FORMS, JsonValidator, parse_json
+from assessments.forms import RULESET_FORMS, JsonValidator
+from common.jsonio import encode, parse_json
 
 INVALID = 2
-
-
-# json.dumps(obj, default=float), with its encoder made once rather than for every line.
-# The only Decimal out is the ALBI score, already rounded to 3 places.
-encode = json.JSONEncoder(default=float).encode
 
 
 def score(text: str, ruleset: str, validate: JsonValidator, language: str = "en"):

@@ -167,10 +167,6 @@ class Seeder:
             model: (model.objects.aggregate(last=Max("id"))["last"] or 0) + 1
             for model in (Patient, Assessment, FollowUpEvent)
         }
-        self.prev_hash = (
-            AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-            or AuditEvent.GENESIS
-        )
         self.tables = {
             "patients": Table(Patient, with_pk=True),
             "patient history": Table(Patient.history.model, with_pk=False),
@@ -420,8 +416,8 @@ class Seeder:
         return event
 
     def seal_events(self) -> list[AuditEvent]:
-        """The record_changed events that seal the history rows just written, as
-        audit.seal_history_row makes them: from each row as the database returns it."""
+        """The record_changed events that seal the history rows just written, with the
+        detail audit.seal_history_row gives them: from each row as the database returns it."""
         seals = []
         for name, model in (
             ("patient history", Patient),
@@ -441,7 +437,7 @@ class Seeder:
                         object_type=history_model._meta.model_name,
                         object_id=str(row["history_id"]),
                         patient_id=row["id"] if model is Patient else row["patient_id"],
-                        detail={"action": row["action"], "digest": audit.row_digest(row)},
+                        detail=audit.seal_detail(row),
                     )
                 )
         return seals
@@ -452,12 +448,14 @@ class Seeder:
                 self.written[name] += table.write()
         self.events += self.seal_events()
         self.events.sort(key=lambda event: event.timestamp)
-        for event in self.events:  # the hash chain, as audit.log_event makes it
-            event.prev_hash = self.prev_hash
-            event.hash = self.prev_hash = event.compute_hash()
-            self.tables["audit events"].add(event)
+        audit.append(self.events, store=self.store_events)  # chained under the chain's lock
         self.events = []
-        self.written["audit events"] += self.tables["audit events"].write()
+
+    def store_events(self, events: list[AuditEvent]) -> None:
+        table = self.tables["audit events"]
+        for event in events:
+            table.add(event)
+        self.written["audit events"] += table.write()
 
 
 def demo_users(password: str):

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from assessments import audit
-from assessments.models import AuditEvent
+from ehr.actions import Action
 from ehr.auth import check_jwks
 from ehr.fhir_access import check_server
 from ehr.models import CdsClient
@@ -67,7 +67,7 @@ class Command(BaseCommand):
                 issuer=issuer, jwks=jwks, mrn_system=mrn_system, fhir_server=fhir_server
             )
             audit.log_event(
-                action=AuditEvent.Action.CDS_CLIENT,
+                action=Action.CDS_CLIENT,
                 obj=client,
                 detail={
                     "change": "registered",
@@ -85,7 +85,7 @@ class Command(BaseCommand):
             if client is None:
                 raise CommandError(f"No EHR client {issuer!r}.")
             audit.log_event(
-                action=AuditEvent.Action.CDS_CLIENT,
+                action=Action.CDS_CLIENT,
                 obj=client,
                 detail={"change": "removed", "issuer": issuer},
             )

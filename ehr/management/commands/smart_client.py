@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from assessments import audit
-from assessments.models import AuditEvent
 from ehr import smart
+from ehr.actions import Action
 from ehr.models import SmartClient, SmartUser
 
 
@@ -73,7 +73,7 @@ class Command(BaseCommand):
         getattr(self, command.replace("-", "_"))(**options)
 
     def _log(self, client, detail):
-        audit.log_event(action=AuditEvent.Action.SMART_CLIENT, obj=client, detail=detail)
+        audit.log_event(action=Action.SMART_CLIENT, obj=client, detail=detail)
 
     def _client(self, iss) -> SmartClient:
         client = SmartClient.objects.filter(iss=smart.normalized_iss(iss)).first()

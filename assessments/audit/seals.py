@@ -18,8 +18,9 @@ from django.db import connections
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save, pre_delete
 from django.utils.translation import gettext
 
-from .audit import _acting_request, log_event, row_digest
-from .models import AuditEvent
+from ..models import AuditEvent
+from .chain import log_event, row_digest
+from .signals import acting_request
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def seal(model, pks, *, change: str, new: bool = False) -> None:
     keys = [_key(model, spec, pk) for pk in pks]
     log_event(
         action=AuditEvent.Action.ACCOUNT_SEALED,
-        request=_acting_request(),
+        request=acting_request(),
         detail={
             "model": model._meta.label_lower,
             "change": change,
