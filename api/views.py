@@ -25,7 +25,7 @@ from assessments import audit, queries, rules, services, wording
 from assessments.forms import AMEND_FORMS
 from assessments.management.commands.recommend import encode
 from assessments.models import Assessment, AuditEvent, Patient
-from assessments.views import history_versions
+from assessments.views.assessments import history_versions
 
 from . import idempotency
 from . import serializers as s

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from assessments import audit, queries, rules
 from assessments.models import AuditEvent
-from assessments.views import permission_required
+from assessments.views.decorators import audited_permission_required
 
 from . import charts
 from . import report as outcomes
@@ -64,7 +64,7 @@ def _form(request) -> OutcomesFilterForm:
     return OutcomesFilterForm(request.GET or None, years=outcomes.resection_years())
 
 
-@permission_required("assessments.view_outcomes")
+@audited_permission_required("assessments.view_outcomes")
 @require_http_methods(["GET"])
 def outcomes_page(request):
     form = _form(request)
@@ -220,7 +220,7 @@ def _incidence_rows(report: outcomes.Report):
     return header, rows
 
 
-@permission_required("assessments.view_outcomes")
+@audited_permission_required("assessments.view_outcomes")
 @require_http_methods(["GET"])
 def outcomes_csv(request, chart):
     if chart not in CHARTS:

@@ -1,29 +1,20 @@
-from datetime import UTC, date
-from functools import wraps
+"""An assessment's pages: new, detail, amend, re-evaluate, the live preview, void,
+history and printout; and the patient's page."""
 
+from datetime import date
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.http import urlencode
-from django.utils.translation import gettext, ngettext, pgettext
-from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.translation import gettext, ngettext
+from django.views.decorators.http import require_POST
 
-from . import audit, lockout, permissions, queries, rules, services, wording
-from .forms import (
-    AMEND_FORMS,
-    AssessmentForm,
-    ReevaluateForm,
-    SignForm,
-    VoidForm,
-)
-from .models import (
+from .. import audit, queries, rules, services, wording
+from ..forms import AMEND_FORMS, AssessmentForm, ReevaluateForm, VoidForm
+from ..models import (
     Assessment,
     AuditEvent,
     FollowUpEvent,
@@ -31,118 +22,10 @@ from .models import (
     code_labels,
     confirmation_labels,
     person_name,
-    pk_url,
 )
-from .templatetags.clinical import detail_text
+from .decorators import assessment_or_404, audited_permission_required, refusal_redirect
 
 Action = AuditEvent.Action
-
-
-def permission_required(perm: str, *, denied=None):
-    """403 without the permission; the refusal is itself audited. `denied`, if given,
-    answers the refusal with its own page (status 403) instead of the generic one."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if not request.user.has_perm(perm):
-                audit.log_event(
-                    action=Action.PERMISSION_DENIED,
-                    request=request,
-                    detail={"permission": perm, "path": request.path, "method": request.method},
-                )
-                if denied is not None and (answer := denied(request, *args, **kwargs)):
-                    return answer
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-def _assessment(pk) -> Assessment:
-    return get_object_or_404(
-        Assessment.objects.select_related("patient", "created_by", "signed_by", "voided_by"),
-        pk=pk,
-    )
-
-
-def _page_query(request) -> str:
-    """The query string of a list without its page, for the links to other pages."""
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
-
-def _clinicians() -> list[tuple[int, str]]:
-    return [
-        (user.pk, person_name(user)) for user in queries.users_with_permission("add_assessment")
-    ]
-
-
-def _paginator(request, object_list, per_page: int) -> queries.CappedPaginator:
-    """Keyed on the page's path and filters: a count past the cap is made once a minute."""
-    key = f"{request.path}?{_page_query(request)}"
-    return queries.CappedPaginator(object_list, per_page, cache_key=key)
-
-
-def _list_rows(assessments) -> list[dict]:
-    """What each row of the list shows, worked out once here: in the template, a lookup, a
-    filter or an include for each cell cost more than the page's queries."""
-    patient_url, detail_url = pk_url("assessments:patient"), pk_url("assessments:detail")
-    statuses = dict(Assessment.Status.choices)
-    no_factor = gettext("none")
-    badges = {}  # the badge's template, rendered once for each recommendation it shows
-
-    def badge(recommendation, voided):
-        if (recommendation, voided) not in badges:
-            badges[recommendation, voided] = render_to_string(
-                "assessments/_recommendation_badge.html",
-                {"recommendation": recommendation, "voided": voided},
-            )
-        return badges[recommendation, voided]
-
-    return [
-        {
-            "voided": a.is_voided,
-            "patient_url": patient_url(a.patient_id),
-            "mrn": a.patient.mrn,
-            "url": detail_url(a.pk),
-            "assessed": formats.date_format(timezone.localtime(a.created_at), "DATETIME_FORMAT"),
-            "resection": formats.date_format(a.resection_date),
-            "badge": badge(a.recommendation, a.is_voided),
-            "status": statuses.get(a.status, a.status),
-            "risk_factors": code_labels(a.risk_factors) or no_factor,
-            "clinician": person_name(a.created_by),
-        }
-        for a in assessments
-    ]
-
-
-@permission_required("assessments.view_assessment")
-def assessment_list(request):
-    assessments, filters = queries.filtered_assessments(request.GET)
-    page = _paginator(request, assessments, queries.PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "assessments/assessment_list.html",
-        {
-            "page": page,
-            "rows": _list_rows(page.object_list),
-            "page_query": _page_query(request),
-            "recommendations": rules.RECOMMENDATIONS,
-            "statuses": Assessment.Status.choices,
-            "clinicians": permissions.cached("clinicians", _clinicians),
-            "windows": queries.WINDOWS,
-            "sorts": queries.SORT_LABELS,
-            "sort_label": queries.SORT_LABELS[filters["sort"]],
-            "filtered": any(value for name, value in filters.items() if name != "sort"),
-            "more_filters": filters["sort"] != "-assessed"
-            or any(filters[name] for name in queries.MORE_FILTERS),
-            **filters,
-        },
-    )
 
 
 def _patient_initial(request) -> dict:
@@ -181,7 +64,7 @@ def _launched_initial(request) -> tuple[dict, dict]:
     return initial, notes
 
 
-@permission_required("assessments.add_assessment")
+@audited_permission_required("assessments.add_assessment")
 def assessment_create(request):
     initial = _patient_initial(request)
     notes = {}
@@ -229,9 +112,9 @@ EARLIER_SHOWN = 10
 EARLIER_COLUMNS = ["created_at", "recommendation", "status"]
 
 
-@permission_required("assessments.view_assessment")
+@audited_permission_required("assessments.view_assessment")
 def assessment_detail(request, pk):
-    assessment = _assessment(pk)
+    assessment = assessment_or_404(pk)
     audit.log_event(
         action=Action.VIEW_ASSESSMENT, request=request, obj=assessment, patient=assessment.patient
     )
@@ -249,20 +132,10 @@ def assessment_detail(request, pk):
     )
 
 
-def _refused(request, assessment, check=services.check_changeable):
-    """A redirect to the assessment, saying why, if the service refuses the action."""
-    try:
-        check(assessment)
-    except services.Refused as refusal:
-        messages.error(request, str(refusal))
-        return redirect(assessment)
-    return None
-
-
-@permission_required("assessments.change_assessment")
+@audited_permission_required("assessments.change_assessment")
 def assessment_edit(request, pk):
-    assessment = _assessment(pk)
-    if refused := _refused(request, assessment):
+    assessment = assessment_or_404(pk)
+    if refused := refusal_redirect(request, assessment):
         return refused
     form_class = AMEND_FORMS[assessment.ruleset]
     if request.method == "POST":
@@ -317,10 +190,10 @@ def _initial(assessment: Assessment, form_class) -> dict:
     return initial
 
 
-@permission_required("assessments.change_assessment")
+@audited_permission_required("assessments.change_assessment")
 def assessment_reevaluate(request, pk):
-    assessment = _assessment(pk)
-    if refused := _refused(request, assessment, services.check_reevaluable):
+    assessment = assessment_or_404(pk)
+    if refused := refusal_redirect(request, assessment, services.check_reevaluable):
         return refused
     if request.method == "POST":
         form = ReevaluateForm(request.POST)
@@ -401,7 +274,7 @@ def _preview(request, form, **context):
     return render(request, "assessments/_preview_answer.html", {"form": form, **context})
 
 
-@permission_required("assessments.add_assessment")
+@audited_permission_required("assessments.add_assessment")
 @require_POST
 def assessment_preview(request):
     """The new assessment form's preview, and what the MRN already has."""
@@ -416,88 +289,19 @@ def assessment_preview(request):
     return _preview(request, form, patient=patient)
 
 
-@permission_required("assessments.change_assessment")
+@audited_permission_required("assessments.change_assessment")
 @require_POST
 def amendment_preview(request, pk, reevaluate=False):
     """The amend (or re-evaluate) form's preview: says when the recommendation would change."""
-    amended = _assessment(pk)
+    amended = assessment_or_404(pk)
     form = (ReevaluateForm if reevaluate else AMEND_FORMS[amended.ruleset])(request.POST)
     return _preview(request, form, amended=amended)
 
 
-def _sign_denied(request, pk):
-    """The sign page for a user who may read the assessment but not sign: who may."""
-    if not request.user.has_perm("assessments.view_assessment"):
-        return None
-    assessment = _assessment(pk)
-    signers = queries.users_with_permission("sign_assessment").exclude(
-        pk__in=services.authors(assessment)
-    )
-    refusal = gettext(
-        "Signing needs the permission to sign, which the Consultants role gives: you do not "
-        "hold it. Nothing was signed."
-    )
-    context = {"assessment": assessment, "refusal": refusal, "signers": signers}
-    return render(request, "assessments/assessment_sign.html", context, status=403)
-
-
-@sensitive_post_parameters("password")
-@permission_required("assessments.sign_assessment", denied=_sign_denied)
-def assessment_sign(request, pk):
-    assessment = _assessment(pk)
-    if refused := _refused(request, assessment):
-        return refused
-    if refused := _not_signable(request, assessment):
-        return refused
-    form = SignForm(
-        request.POST if request.method == "POST" else None,
-        request=request,
-        initial={"version": assessment.version},
-    )
-    if form.is_valid():
-        lockout.reset(request)
-        try:
-            services.sign_assessment(
-                assessment=assessment, user=request.user, version=form.cleaned_data["version"]
-            )
-        except services.Refused as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, gettext("Assessment signed as reviewed and approved."))
-            return redirect(assessment)
-    elif lockout.end_session_if_locked(request):
-        return redirect("login")  # AxesMiddleware answers with the lockout page
-    return render(
-        request,
-        "assessments/assessment_sign.html",
-        {
-            "form": form,
-            "assessment": assessment,
-            "last_attempt": form.is_bound and lockout.one_attempt_left(request),
-        },
-    )
-
-
-def _not_signable(request, assessment):
-    """The sign page without its form, saying why and who may sign instead."""
-    try:
-        services.check_signable(assessment=assessment, user=request.user)
-    except services.NotAllowed as refusal:
-        signers = queries.users_with_permission("sign_assessment").exclude(
-            pk__in=services.authors(assessment)
-        )
-        return render(
-            request,
-            "assessments/assessment_sign.html",
-            {"assessment": assessment, "refusal": str(refusal), "signers": signers},
-        )
-    return None
-
-
-@permission_required("assessments.void_assessment")
+@audited_permission_required("assessments.void_assessment")
 def assessment_void(request, pk):
-    assessment = _assessment(pk)
-    if refused := _refused(request, assessment):
+    assessment = assessment_or_404(pk)
+    if refused := refusal_redirect(request, assessment):
         return refused
     form = VoidForm(
         request.POST if request.method == "POST" else None,
@@ -587,9 +391,9 @@ def history_versions(assessment: Assessment) -> list[dict]:
     return versions[::-1]
 
 
-@permission_required("assessments.view_assessment")
+@audited_permission_required("assessments.view_assessment")
 def assessment_history(request, pk):
-    assessment = _assessment(pk)
+    assessment = assessment_or_404(pk)
     audit.log_event(
         action=Action.VIEW_HISTORY, request=request, obj=assessment, patient=assessment.patient
     )
@@ -604,7 +408,7 @@ def assessment_history(request, pk):
     )
 
 
-@permission_required("assessments.view_assessment")
+@audited_permission_required("assessments.view_assessment")
 def patient_detail(request, pk):
     patient = get_object_or_404(Patient, pk=pk)
     audit.log_event(action=Action.VIEW_PATIENT, request=request, obj=patient, patient=patient)
@@ -638,162 +442,27 @@ def patient_detail(request, pk):
     )
 
 
-def _audit_rows(events) -> list[dict]:
-    """What each row of the audit log shows, worked out once here (see _list_rows)."""
-    detail_url = pk_url("assessments:detail")
-    actions = dict(Action.choices)
-    system = gettext("(system)")
-    names = {
-        user.get_username(): person_name(user)
-        for user in get_user_model().objects.filter(username__in={e.username for e in events})
-    }
-    rows = []
-    for event in events:
-        if event.object_type == "assessment":
-            url = detail_url(event.object_id)
-            shown = gettext("assessment %(id)s") % {"id": event.object_id}
-        else:
-            url, shown = "", f"{event.object_type} {event.object_id}"
-        rows.append(
-            {
-                "action_code": event.action,
-                "time": formats.date_format(
-                    timezone.localtime(event.timestamp), "SHORT_DATETIME_FORMAT"
-                ),
-                "user": names.get(event.username, event.username) or system,
-                "action": actions.get(event.action, event.action),
-                "url": url,
-                "object": shown,
-                "mrn": event.patient.mrn if event.patient else "",
-                "client_ip": event.client_ip or "",
-                "detail": detail_text(event.detail),
-            }
-        )
-    return rows
-
-
-@permission_required("assessments.view_auditevent")
-def audit_log(request):
-    if request.method == "POST":
-        # An MRN travels in the body, never in a URL: it becomes the patient's id.
-        params = {name: request.POST.get(name, "").strip() for name in queries.FILTERS}
-        if mrn := request.POST.get("mrn", "").strip().upper():
-            patient_id = Patient.objects.filter(mrn=mrn).values_list("pk", flat=True).first()
-            params["patient"] = patient_id or "none"
-        query = urlencode({name: value for name, value in params.items() if value})
-        return redirect(f"{reverse('assessments:audit_log')}?{query}")
-    events, filters = queries.filtered_events(request.GET)
-    page = _paginator(request, events, queries.AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "assessments/audit_log.html",
-        {
-            "page": page,
-            "rows": _audit_rows(page.object_list),
-            "filters": filters,
-            "actions": Action.choices,
-            "page_query": _page_query(request),
-            "time_zone": timezone.get_current_timezone_name(),
-        },
-    )
-
-
-@permission_required("assessments.view_auditevent")
-@require_http_methods(["GET"])
-def audit_export(request):
-    events, filters = queries.filtered_events(request.GET)
+@audited_permission_required("assessments.view_assessment")
+def assessment_print(request, pk):
+    assessment = assessment_or_404(pk)
     audit.log_event(
-        action=Action.EXPORT,
+        action=Action.VIEW_ASSESSMENT,
         request=request,
-        detail={
-            "what": "audit log",
-            "filters": {k: v for k, v in filters.items() if v and k != "mrn"},
-        },
+        obj=assessment,
+        patient=assessment.patient,
+        detail={"printout": True},
     )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
-    audit.write_csv(
-        response,
-        [
-            "id",
-            "time (UTC)",
-            "user",
-            "action",
-            "action (label)",
-            "object",
-            "object id",
-            "MRN",
-            "client IP",
-            "detail",
-        ],
-        (
-            (
-                e.id,
-                e.timestamp.astimezone(UTC).isoformat(),
-                e.username,
-                e.action,
-                e.get_action_display(),
-                e.object_type,
-                e.object_id,
-                e.patient.mrn if e.patient else "",
-                e.client_ip,
-                e.detail,
-            )
-            for e in events.iterator(chunk_size=2000)
-        ),
-    )
-    return response
-
-
-def rules_page(request):
-    """The rules and their evidence, from the constants the engine uses."""
-
-    def table(codes: dict[str, str]):
-        return [
-            (
-                code,
-                rules.fires_when(code, gettext),
-                rules.sentence(sentence, list(rules.ADVERSE_FINDINGS), gettext),
-                gettext(" and ").join(r for r in rules.RULESETS if code in rules.RULESET_CODES[r]),
-            )
-            for code, sentence in codes.items()
-        ]
-
     return render(
         request,
-        "assessments/rules.html",
+        "assessments/assessment_print.html",
         {
-            "rules": rules,
-            # Translated here: {% translate %} doubles each "%" of a variable's text, and the
-            # catalogue's entries for these sentences have single ones ("44.4%").
-            "sources": [gettext(source) for source in rules.SOURCES],
-            "child_pugh_classes": gettext("; ").join(
-                gettext("Class %(name)s: %(low)s to %(high)s")
-                % {"name": name, "low": low, "high": high}
-                for name, low, high in rules.CHILD_PUGH_CLASSES
-            )
-            + pgettext("end of a sentence", "."),
-            "ruleset_adds": wording.newer_rulesets(rules.RULESET_1),
-            "codes": [
-                (
-                    gettext("High-risk factors (any one makes the risk high)"),
-                    table(rules.RISK_FACTORS),
-                ),
-                (
-                    gettext("Contraindications (any one rules TACE out)"),
-                    table(rules.contraindication_sentences(rules.LATEST_RULESET)),
-                ),
-                (gettext("Cautions (shown; the recommendation stands)"), table(rules.CAUTIONS)),
-            ],
-            "window": rules.FIRST_SESSION_WINDOW_DAYS,
-            "second_window": rules.SECOND_SESSION_WINDOW_DAYS,
-            "findings": [
-                (code, gettext(label)) for code, label in rules.PATHOLOGY_FINDINGS.items()
-            ],
-            "bili": rules.CHILD_PUGH_BILIRUBIN_UMOL_L,
-            "alb": rules.CHILD_PUGH_ALBUMIN_G_L,
-            "inr": rules.CHILD_PUGH_INR,
-            "ascites": rules.ASCITES.values(),
-            "encephalopathy": rules.ENCEPHALOPATHY.values(),
+            "assessment": assessment,
+            "site_name": settings.SITE_NAME,
+            "printed_at": timezone.localtime(),
+            "time_zone": timezone.get_current_timezone_name(),
+            "window": assessment.first_session_window(),
+            "second_session": queries.second_session(assessment, assessment.patient),
+            **wording.coded_sentences(assessment),
+            "outcome": wording.rationale(assessment)[-1],
         },
     )

@@ -1,47 +1,91 @@
-"""The unit's daily pages: the worklist, the list's CSV export and the printout."""
+"""The list of assessments, with its filters, and its CSV export."""
 
-from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from . import audit, queries, wording
-from .models import Assessment, AuditEvent, code_labels
-from .views import _assessment, permission_required
+from .. import audit, permissions, queries, rules
+from ..models import Assessment, AuditEvent, code_labels, person_name, pk_url
+from .decorators import audited_permission_required
 
 
-def _windows(assessments, today) -> list[dict]:
-    rows = []
-    for assessment in assessments:
-        window = assessment.window()
-        rows.append(
-            {
-                "assessment": assessment,
-                "window": window,
-                "second": assessment.advises_second_session,
-                "state": queries.WindowState(assessment.window_state),
-                "days_left": (window[1] - today).days,
-                "days_ago": (today - window[1]).days,
-            }
-        )
-    return rows
+def page_query(request) -> str:
+    """The query string of a list without its page, for the links to other pages."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
-@permission_required("assessments.view_assessment")
-def worklist(request):
-    today = timezone.localdate()
-    lists = queries.worklist(user=request.user, today=today)
+def _clinicians() -> list[tuple[int, str]]:
+    return [
+        (user.pk, person_name(user)) for user in queries.users_with_permission("add_assessment")
+    ]
+
+
+def paginator(request, object_list, per_page: int) -> queries.CappedPaginator:
+    """Keyed on the page's path and filters: a count past the cap is made once a minute."""
+    key = f"{request.path}?{page_query(request)}"
+    return queries.CappedPaginator(object_list, per_page, cache_key=key)
+
+
+def _list_rows(assessments) -> list[dict]:
+    """What each row of the list shows, worked out once here: in the template, a lookup, a
+    filter or an include for each cell cost more than the page's queries."""
+    patient_url, detail_url = pk_url("assessments:patient"), pk_url("assessments:detail")
+    statuses = dict(Assessment.Status.choices)
+    no_factor = gettext("none")
+    badges = {}  # the badge's template, rendered once for each recommendation it shows
+
+    def badge(recommendation, voided):
+        if (recommendation, voided) not in badges:
+            badges[recommendation, voided] = render_to_string(
+                "assessments/_recommendation_badge.html",
+                {"recommendation": recommendation, "voided": voided},
+            )
+        return badges[recommendation, voided]
+
+    return [
+        {
+            "voided": a.is_voided,
+            "patient_url": patient_url(a.patient_id),
+            "mrn": a.patient.mrn,
+            "url": detail_url(a.pk),
+            "assessed": formats.date_format(timezone.localtime(a.created_at), "DATETIME_FORMAT"),
+            "resection": formats.date_format(a.resection_date),
+            "badge": badge(a.recommendation, a.is_voided),
+            "status": statuses.get(a.status, a.status),
+            "risk_factors": code_labels(a.risk_factors) or no_factor,
+            "clinician": person_name(a.created_by),
+        }
+        for a in assessments
+    ]
+
+
+@audited_permission_required("assessments.view_assessment")
+def assessment_list(request):
+    assessments, filters = queries.filtered_assessments(request.GET)
+    page = paginator(request, assessments, queries.PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
-        "assessments/worklist.html",
+        "assessments/assessment_list.html",
         {
-            **lists,
-            "due": _windows(lists["due"], today),
-            "passed": _windows(lists["passed"], today),
-            "today": today,
+            "page": page,
+            "rows": _list_rows(page.object_list),
+            "page_query": page_query(request),
+            "recommendations": rules.RECOMMENDATIONS,
+            "statuses": Assessment.Status.choices,
+            "clinicians": permissions.cached("clinicians", _clinicians),
+            "windows": queries.WINDOWS,
+            "sorts": queries.SORT_LABELS,
+            "sort_label": queries.SORT_LABELS[filters["sort"]],
+            "filtered": any(value for name, value in filters.items() if name != "sort"),
+            "more_filters": filters["sort"] != "-assessed"
+            or any(filters[name] for name in queries.MORE_FILTERS),
+            **filters,
         },
     )
 
@@ -124,7 +168,7 @@ def _export_row(a: Assessment) -> list:
     ]
 
 
-@permission_required("assessments.export_assessment")
+@audited_permission_required("assessments.export_assessment")
 @require_http_methods(["GET"])
 def assessment_export(request):
     assessments, filters = queries.filtered_assessments(request.GET)
@@ -147,29 +191,3 @@ def assessment_export(request):
         map(_export_row, rows.iterator(chunk_size=2000)),
     )
     return response
-
-
-@permission_required("assessments.view_assessment")
-def assessment_print(request, pk):
-    assessment = _assessment(pk)
-    audit.log_event(
-        action=AuditEvent.Action.VIEW_ASSESSMENT,
-        request=request,
-        obj=assessment,
-        patient=assessment.patient,
-        detail={"printout": True},
-    )
-    return render(
-        request,
-        "assessments/assessment_print.html",
-        {
-            "assessment": assessment,
-            "site_name": settings.SITE_NAME,
-            "printed_at": timezone.localtime(),
-            "time_zone": timezone.get_current_timezone_name(),
-            "window": assessment.first_session_window(),
-            "second_session": queries.second_session(assessment, assessment.patient),
-            **wording.coded_sentences(assessment),
-            "outcome": wording.rationale(assessment)[-1],
-        },
-    )
