@@ -16,7 +16,7 @@ from django.contrib.auth import authenticate
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import format_lazy
-from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from . import rules
@@ -29,6 +29,7 @@ from .models import (
     ResectionMargin,
     YesNo,
     person_name,
+    translated,
 )
 
 
@@ -40,11 +41,6 @@ def _range_messages(low, high, unit: str = "") -> dict[str, str]:
     else:
         message = format_lazy(_("Enter a value between {low} and {high}."), low=low, high=high)
     return {"min_value": message, "max_value": message}
-
-
-def translated(choices: dict[str, str]) -> list[tuple[str, str]]:
-    """The rules' codes with their labels in the reader's language."""
-    return [(code, gettext_lazy(label)) for code, label in choices.items()]
 
 
 class RadioSelect(forms.RadioSelect):
