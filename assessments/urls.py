@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import audit_views, followup
+from . import audit_views
 from .views import assessments, rules_page, sign, worklist
 from .views import list as list_page
 
@@ -27,10 +27,6 @@ urlpatterns = [
     ),
     path("rules/", rules_page.rules_page, name="rules"),
     path("patients/<int:pk>/", assessments.patient_detail, name="patient"),
-    path("patients/<int:pk>/events/new/<str:kind>/", followup.event_create, name="event_create"),
-    path("events/<int:pk>/", followup.event_detail, name="event"),
-    path("events/<int:pk>/edit/", followup.event_edit, name="event_edit"),
-    path("events/<int:pk>/void/", followup.event_void, name="event_void"),
     path("audit/", audit_views.audit_log, name="audit_log"),
     path("audit/export/", audit_views.audit_export, name="audit_export"),
 ]

@@ -23,8 +23,8 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from assessments import services  # noqa: E402
 from assessments.models import Assessment  # noqa: E402
+from followup import services as followup_services  # noqa: E402
 
 
 def render(client) -> float:
@@ -43,7 +43,7 @@ def main() -> None:
     since_start = time.perf_counter() - started
     patient = Assessment.objects.select_related("patient").order_by("-id").first().patient
     author = users.filter(groups__name="Clinicians").order_by("id").first()
-    services.record_event(
+    followup_services.record_event(
         patient=patient,
         kind="no_recurrence",
         data={"date": timezone.localdate()},

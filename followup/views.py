@@ -7,10 +7,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
-from . import audit, services
+from assessments import audit
+from assessments.models import AuditEvent, FollowUpEvent, Patient
+from assessments.services import Refused
+from assessments.views.decorators import audited_permission_required, refusal_redirect
+
+from . import services
 from .forms import EVENT_FORMS, EventVoidForm
-from .models import AuditEvent, FollowUpEvent, Patient
-from .views.decorators import audited_permission_required, refusal_redirect
 
 # What the event page and its history show of each version, in the form's order.
 SHOWN = ["date", *FollowUpEvent.DETAIL_FIELDS, "notes"]
@@ -82,7 +85,7 @@ def event_edit(request, pk):
                 reason=form.cleaned_data["change_reason"],
                 version=form.cleaned_data["version"],
             )
-        except services.Refused as error:
+        except Refused as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, gettext("Amendment saved; the reason is in the history."))
@@ -110,7 +113,7 @@ def event_void(request, pk):
                 reason=form.cleaned_data["reason"],
                 version=form.cleaned_data["version"],
             )
-        except services.Refused as error:
+        except Refused as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, gettext("Event voided. It stays in the record and history."))
