@@ -1,6 +1,5 @@
 """The audit trail: append-only events with a hash chain, and what feeds them."""
 
-import csv
 import hashlib
 import hmac
 import json
@@ -401,26 +400,6 @@ def first_broken_link(checkpoints: dict[int, str] | None = None) -> tuple[str, s
     """The first of broken_links, or None when the chain and the record are intact."""
     broken = broken_links(checkpoints)
     return broken[0] if broken else None
-
-
-# A spreadsheet may read a cell starting with one of these as a formula, or split
-# the cell there (";" and "," are separators in some locales), spaces before it aside.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", ";", ",")
-
-
-def csv_safe(value) -> str:
-    """Keep a spreadsheet from running a cell as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.lstrip(" ").startswith(FORMULA_STARTS) else text
-
-
-def write_csv(response, header: list[str], rows) -> None:
-    # Every cell quoted: a spreadsheet that splits on another separator than ","
-    # still sees one cell, and its start is what csv_safe made safe.
-    writer = csv.writer(response, quoting=csv.QUOTE_ALL)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([csv_safe(value) for value in row])
 
 
 # Signal handlers, connected in AssessmentsConfig.ready().

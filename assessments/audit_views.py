@@ -3,13 +3,14 @@
 from datetime import UTC
 
 from django.contrib.auth import get_user_model
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
+
+from common.csvio import csv_response
 
 from . import audit, queries
 from .models import AuditEvent, Patient, person_name, pk_url
@@ -101,10 +102,8 @@ def audit_export(request):
             "filters": {k: v for k, v in filters.items() if v and k != "mrn"},
         },
     )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
-    audit.write_csv(
-        response,
+    return csv_response(
+        "audit-log.csv",
         [
             "id",
             "time (UTC)",
@@ -133,4 +132,3 @@ def audit_export(request):
             for e in events.iterator(chunk_size=2000)
         ),
     )
-    return response

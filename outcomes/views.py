@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from assessments import audit, queries, rules
 from assessments.models import AuditEvent
 from assessments.views.decorators import audited_permission_required
+from common.csvio import csv_response
 
 from . import charts
 from . import report as outcomes
@@ -251,7 +252,4 @@ def outcomes_csv(request, chart):
         header, rows = _survival_rows(
             report.by_tace.landmark_comparison, months=gettext("Months after the landmark")
         )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="outcomes-{chart}.csv"'
-    audit.write_csv(response, [str(name) for name in header], ([str(v) for v in r] for r in rows))
-    return response
+    return csv_response(f"outcomes-{chart}.csv", header, rows)

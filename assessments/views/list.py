@@ -1,12 +1,13 @@
 """The list of assessments, with its filters, and its CSV export."""
 
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
+
+from common.csvio import csv_response
 
 from .. import audit, permissions, queries, rules
 from ..models import Assessment, AuditEvent, code_labels, person_name, pk_url
@@ -182,12 +183,7 @@ def assessment_export(request):
             "searched_by_mrn": bool(filters["query"]),
         },
     )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="assessments.csv"'
     rows = assessments.defer(None).select_related("signed_by")
-    audit.write_csv(
-        response,
-        [str(name) for name in EXPORT_HEADER],
-        map(_export_row, rows.iterator(chunk_size=2000)),
+    return csv_response(
+        "assessments.csv", EXPORT_HEADER, map(_export_row, rows.iterator(chunk_size=2000))
     )
-    return response
