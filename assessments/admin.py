@@ -1,10 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponseNotAllowed
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+
+from common.csvio import csv_response
 
 from . import audit, rules
 from .models import Assessment, AuditEvent, FollowUpEvent, Patient, code_labels
@@ -127,11 +129,8 @@ class AssessmentAdmin(ReadOnlyHistoryAdmin):
             request=request,
             detail={"what": "assessments", "ids": sorted(queryset.values_list("pk", flat=True))},
         )
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="assessments.csv"'
         rows = map(export_row, queryset.values_list(*EXPORT_FIELDS))
-        audit.write_csv(response, EXPORT_HEADER, rows)
-        return response
+        return csv_response("assessments.csv", EXPORT_HEADER, rows)
 
 
 @admin.register(FollowUpEvent)

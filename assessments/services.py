@@ -96,7 +96,8 @@ def apply_inputs(assessment: Assessment, *, data: dict, ruleset: str) -> None:
         setattr(assessment, name, function.get(name))
 
 
-def _save(record, *, user, action: str, reason: str = ""):
+def save_version(record, *, user, action: str, reason: str = ""):
+    """Save a record (an assessment, an event) as a new version of its history."""
     record._history_user = user
     record._history_action = action
     record._change_reason = reason or None
@@ -104,7 +105,8 @@ def _save(record, *, user, action: str, reason: str = ""):
     return record
 
 
-def _lock(record, version: int):
+def lock_version(record, version: int):
+    """The record locked for a change, refused if another change came since `version`."""
     current = type(record).objects.select_for_update().get(pk=record.pk)
     if current.version != version:
         raise StaleVersion(current)
@@ -130,7 +132,7 @@ def record_assessment(*, data: dict, user) -> Assessment:
     patient = Patient.objects.filter(mrn=data["mrn"]).first() or _new_patient(data["mrn"], user)
     assessment = Assessment(patient=patient, created_by=user)
     apply_inputs(assessment, data=data, ruleset=rules.LATEST_RULESET)
-    return _save(assessment, user=user, action=HistoryAction.CREATED)
+    return save_version(assessment, user=user, action=HistoryAction.CREATED)
 
 
 @transaction.atomic
@@ -147,7 +149,7 @@ def amend_assessment(
 
     Only re-evaluation (ruleset given) moves an assessment to another ruleset.
     """
-    current = _lock(assessment, version)
+    current = lock_version(assessment, version)
     apply_inputs(current, data=data, ruleset=ruleset or current.ruleset)
     action = HistoryAction.AMENDED
     if current.status == Assessment.Status.SIGNED:
@@ -158,7 +160,7 @@ def amend_assessment(
         current.signature_meaning = ""
         current.signed_version = None
         current.self_signed = False
-    return _save(current, user=user, action=action, reason=reason)
+    return save_version(current, user=user, action=action, reason=reason)
 
 
 REEVALUATION_REASON = f"re-evaluated under ruleset {rules.LATEST_RULESET}"
@@ -197,7 +199,7 @@ def check_signable(*, assessment: Assessment, user) -> None:
 @transaction.atomic
 def sign_assessment(*, assessment: Assessment, user, version: int) -> Assessment:
     """Sign as reviewed and approved; the caller has checked the password."""
-    current = _lock(assessment, version)
+    current = lock_version(assessment, version)
     check_signable(assessment=current, user=user)
     current.self_signed = user.pk in authors(current)
     current.status = Assessment.Status.SIGNED
@@ -205,53 +207,15 @@ def sign_assessment(*, assessment: Assessment, user, version: int) -> Assessment
     current.signed_at = timezone.now()
     current.signature_meaning = Assessment.SIGNATURE_MEANING
     current.signed_version = version
-    return _save(current, user=user, action=HistoryAction.SIGNED)
+    return save_version(current, user=user, action=HistoryAction.SIGNED)
 
 
 @transaction.atomic
 def void_assessment(*, assessment: Assessment, user, reason: str, version: int) -> Assessment:
     """Void: the record stays, marked and hidden from the default list."""
-    current = _lock(assessment, version)
+    current = lock_version(assessment, version)
     current.status = Assessment.Status.VOIDED
     current.voided_by = user
     current.voided_at = timezone.now()
     current.void_reason = reason
-    return _save(current, user=user, action=HistoryAction.VOIDED, reason=reason)
-
-
-def _apply_event(event: FollowUpEvent, data: dict) -> None:
-    """The date, the notes and the fields of the event's kind; the others emptied."""
-    event.date = data["date"]
-    event.notes = data.get("notes", "")
-    taken = FollowUpEvent.KIND_FIELDS[event.kind]
-    for name in FollowUpEvent.DETAIL_FIELDS:
-        empty = None if name == "assessment" else ""
-        setattr(event, name, data.get(name, empty) if name in taken else empty)
-
-
-@transaction.atomic
-def record_event(*, patient: Patient, kind: str, data: dict, user) -> FollowUpEvent:
-    """Record a follow-up event from validated form data (forms.EVENT_FORMS)."""
-    event = FollowUpEvent(patient=patient, kind=kind, created_by=user)
-    _apply_event(event, data)
-    return _save(event, user=user, action=HistoryAction.CREATED)
-
-
-@transaction.atomic
-def amend_event(
-    *, event: FollowUpEvent, data: dict, user, reason: str, version: int
-) -> FollowUpEvent:
-    current = _lock(event, version)
-    _apply_event(current, data)
-    return _save(current, user=user, action=HistoryAction.AMENDED, reason=reason)
-
-
-@transaction.atomic
-def void_event(*, event: FollowUpEvent, user, reason: str, version: int) -> FollowUpEvent:
-    """Void: the event stays, marked, and no longer counts anywhere."""
-    current = _lock(event, version)
-    current.status = FollowUpEvent.Status.VOIDED
-    current.voided_by = user
-    current.voided_at = timezone.now()
-    current.void_reason = reason
-    return _save(current, user=user, action=HistoryAction.VOIDED, reason=reason)
+    return save_version(current, user=user, action=HistoryAction.VOIDED, reason=reason)

@@ -28,8 +28,8 @@ from django.core.cache import cache  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from assessments import services  # noqa: E402
 from assessments.models import Assessment, Patient  # noqa: E402
+from followup import services as followup_services  # noqa: E402
 from outcomes import report as outcomes  # noqa: E402
 from outcomes import views  # noqa: E402
 
@@ -43,7 +43,7 @@ def render(client) -> float:
 
 
 def seen_today(patient, author) -> None:
-    services.record_event(
+    followup_services.record_event(
         patient=patient,
         kind="no_recurrence",
         data={"date": timezone.localdate()},

@@ -48,7 +48,7 @@ FHIR_JSON = "application/fhir+json"
 # session (its client and the origins that may frame it).
 PENDING = "smart_pending"
 LAUNCHED = "smart_launched"
-# Read once by the new-assessment form (assessments/views.py) for a patient not yet
+# Read once by the new-assessment form (assessments/views/assessments.py) for a patient not yet
 # recorded: the MRN, and the EHR's newest labs with their dates and source.
 NEW_ASSESSMENT = "launched_assessment"
 

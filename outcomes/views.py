@@ -14,7 +14,8 @@ from django.views.decorators.http import require_http_methods
 
 from assessments import audit, queries, rules
 from assessments.models import AuditEvent
-from assessments.views import permission_required
+from assessments.views.decorators import audited_permission_required
+from common.csvio import csv_response
 
 from . import charts
 from . import report as outcomes
@@ -91,7 +92,7 @@ def _form(request) -> OutcomesFilterForm:
     return OutcomesFilterForm(request.GET or None, years=outcomes.resection_years())
 
 
-@permission_required("assessments.view_outcomes")
+@audited_permission_required("assessments.view_outcomes")
 @require_http_methods(["GET"])
 def outcomes_page(request):
     form = _form(request)
@@ -266,7 +267,7 @@ def _incidence_rows(report: outcomes.Report):
     return header, rows
 
 
-@permission_required("assessments.view_outcomes")
+@audited_permission_required("assessments.view_outcomes")
 @require_http_methods(["GET"])
 def outcomes_csv(request, chart):
     if chart not in CHARTS:
@@ -297,7 +298,4 @@ def outcomes_csv(request, chart):
         header, rows = _survival_rows(
             report.by_tace.landmark_comparison, months=gettext("Months after the landmark")
         )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="outcomes-{chart}.csv"'
-    audit.write_csv(response, [str(name) for name in header], ([str(v) for v in r] for r in rows))
-    return response
+    return csv_response(f"outcomes-{chart}.csv", header, rows)

@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "assessments",
+    "followup",
     "outcomes",
 ]
 

@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from assessments import urls as assessment_urls
+from followup import urls as followup_urls
 from outcomes import urls as outcome_urls
 
 from . import views
@@ -28,9 +29,14 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("smart/", include("ehr.smart_urls")),
     path("", include("ehr.urls")),
-    # The outcomes keep their names in the assessments namespace.
+    # The follow-up events and the outcomes keep their names in the assessments namespace.
     path(
         "",
-        include((assessment_urls.urlpatterns + outcome_urls.urlpatterns, assessment_urls.app_name)),
+        include(
+            (
+                assessment_urls.urlpatterns + followup_urls.urlpatterns + outcome_urls.urlpatterns,
+                assessment_urls.app_name,
+            )
+        ),
     ),
 ]

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from assessments import services
 from assessments.models import Assessment
+from followup import services as followup_services
 from tests.api.conftest import ApiClient, token_for
 from tests.conftest import PASSWORD, amend_data, events, record
 
@@ -203,7 +203,7 @@ def page_url(name: str, assessment, event) -> str:
 @pytest.mark.parametrize("user", USERS)
 def test_every_url_as_every_user(client, clinician, reviewer, consultant, no_role_user, user):
     assessment = record(clinician)
-    event = services.record_event(
+    event = followup_services.record_event(
         patient=assessment.patient,
         kind="no_recurrence",
         data={"date": assessment.resection_date},
@@ -232,7 +232,7 @@ def test_no_page_shows_template_source(client, clinician, reviewer, consultant, 
     Every HTML page of the table, as each kind of user, in both languages."""
     # Recommended, resected 30 days ago: its window is open, on the worklist and the timeline.
     assessment = record(clinician, tumor_size_cm="6.0")
-    event = services.record_event(
+    event = followup_services.record_event(
         patient=assessment.patient,
         kind="no_recurrence",
         data={"date": assessment.resection_date},

@@ -14,15 +14,15 @@ from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from assessments import services
 from assessments.audit import (
     drop_append_only_triggers,
     install_append_only_triggers,
     log_event,
 )
-from assessments.forms import EVENT_FORMS
 from assessments.models import Assessment, AuditEvent
 from common import proxy
+from followup import services as followup_services
+from followup.forms import EVENT_FORMS
 from tests.conftest import record
 
 pytestmark = pytest.mark.django_db
@@ -274,7 +274,7 @@ def follow_up(chain, clinician):
         data={"date": timezone.localdate().isoformat()}, patient=assessment.patient
     )
     assert form.is_valid(), form.errors
-    return services.record_event(
+    return followup_services.record_event(
         patient=assessment.patient, kind="no_recurrence", data=form.cleaned_data, user=clinician
     )
 

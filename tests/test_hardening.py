@@ -8,9 +8,10 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 
-from assessments import audit
 from assessments.models import AuditEvent
+from common import csvio
 from tests.conftest import record
 
 pytestmark = pytest.mark.django_db
@@ -54,12 +55,21 @@ def test_a_utf8_post_still_works(client, clinician):
     ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1", "\n=1", ";=cmd|' /C calc'!A0", ",=1", "  =1"],
 )
 def test_cells_that_a_spreadsheet_would_run_are_neutralised(value):
-    assert audit.csv_safe(value) == "'" + value
+    assert csvio.csv_safe(value) == "'" + value
 
 
 @pytest.mark.parametrize("value", ["dr-lee", "MRN-1", "1.5", " a", ""])
 def test_ordinary_cells_are_kept(value):
-    assert audit.csv_safe(value) == value
+    assert csvio.csv_safe(value) == value
+
+
+def test_a_csv_response_is_an_attachment_of_safe_quoted_cells():
+    response = csvio.csv_response(
+        "x.csv", [gettext_lazy("Status"), "id"], iter([["=1+1", 2], [None, "a"]])
+    )
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="x.csv"'
+    assert response.content.decode() == '"Status","id"\r\n"\'=1+1","2"\r\n"","a"\r\n'
 
 
 def test_a_failed_login_named_like_a_formula_is_exported_quoted(client, reviewer):

@@ -15,8 +15,9 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
 
-from assessments import rules, services, wording
+from assessments import rules, wording
 from assessments.models import Assessment
+from followup import services as followup_services
 from tests.conftest import PANEL, record, ruleset_1_assessment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -187,7 +188,7 @@ def pages(client, clinician, consultant, reviewer, no_role_user):
     assessment = record(clinician, tumor_size_cm="6.0", **PANEL)
     old = ruleset_1_assessment(clinician)
     pk, patient = assessment.pk, assessment.patient.pk
-    event = services.record_event(
+    event = followup_services.record_event(
         patient=assessment.patient,
         kind="tace_session",
         data={

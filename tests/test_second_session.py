@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments import queries, services
-from assessments.forms import EVENT_FORMS
+from assessments import queries
+from followup import services as followup_services
+from followup.forms import EVENT_FORMS
 from tests.conftest import record, ruleset_1_assessment
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +29,7 @@ def session(user, assessment, days_ago: int):
         patient=assessment.patient,
     )
     assert bound.is_valid(), bound.errors
-    return services.record_event(
+    return followup_services.record_event(
         patient=assessment.patient, kind="tace_session", data=bound.cleaned_data, user=user
     )
 
@@ -74,7 +75,7 @@ def test_a_second_session_is_due_from_the_first_recorded_until_the_second(clinic
     second = session(clinician, assessment, 0)
     assert list(queries.due_for_tace(today=TODAY)) == []
     # Voided, the second session is no longer given.
-    services.void_event(event=second, user=clinician, reason="Wrong patient", version=1)
+    followup_services.void_event(event=second, user=clinician, reason="Wrong patient", version=1)
     assert list(queries.due_for_tace(today=TODAY)) == [assessment]
 
 

@@ -15,17 +15,6 @@ def plain(value):
     return format(value.normalize(), "f")
 
 
-@register.filter
-def detail_text(detail: dict) -> str:
-    """An audit event's detail as 'key: value; ...', lists as their items.
-
-    Keys sorted: PostgreSQL's jsonb keeps no order of its own."""
-    return "; ".join(
-        f"{key}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
-        for key, value in sorted(detail.items())
-    )
-
-
 UNITS = {**rules.BILIRUBIN_UNITS, **rules.ALBUMIN_UNITS}
 # Each lab unit: the other unit, the conversion to it (the engine's factors), the places shown.
 CONVERSIONS = {

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from assessments import rules, services
 from assessments.models import Assessment, AuditEvent, FollowUpEvent
+from followup import services as followup_services
 from outcomes import report as outcomes
 from outcomes.forms import OutcomesFilterForm
 from tests.conftest import events, record, ruleset_1_assessment
@@ -198,7 +199,7 @@ def test_the_page_is_computed_again_once_the_record_changes(
     reviewer_client.get(reverse("assessments:outcomes_csv", args=["monthly"]))
     assert len(computed) == 1  # the same record, the same day: the report is kept
     patient = Assessment.objects.get(patient__mrn="KM-L6-1").patient
-    services.record_event(
+    followup_services.record_event(
         patient=patient, kind="no_recurrence", data={"date": timezone.localdate()}, user=clinician
     )
     assert left_out not in reviewer_client.get(url).content.decode()

@@ -7,10 +7,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
-from . import audit, services
+from assessments import audit
+from assessments.models import AuditEvent, FollowUpEvent, Patient
+from assessments.services import Refused
+from assessments.views.decorators import audited_permission_required, refusal_redirect
+
+from . import services
 from .forms import EVENT_FORMS, EventVoidForm
-from .models import AuditEvent, FollowUpEvent, Patient
-from .views import _refused, permission_required
 
 # What the event page and its history show of each version, in the form's order.
 SHOWN = ["date", *FollowUpEvent.DETAIL_FIELDS, "notes"]
@@ -23,7 +26,7 @@ def _event(pk) -> FollowUpEvent:
     )
 
 
-@permission_required("assessments.add_followupevent")
+@audited_permission_required("assessments.add_followupevent")
 def event_create(request, pk, kind):
     patient = get_object_or_404(Patient, pk=pk)
     if kind not in EVENT_FORMS:
@@ -46,7 +49,7 @@ def event_create(request, pk, kind):
     )
 
 
-@permission_required("assessments.view_followupevent")
+@audited_permission_required("assessments.view_followupevent")
 def event_detail(request, pk):
     event = _event(pk)
     audit.log_event(
@@ -60,10 +63,10 @@ def event_detail(request, pk):
     )
 
 
-@permission_required("assessments.change_followupevent")
+@audited_permission_required("assessments.change_followupevent")
 def event_edit(request, pk):
     event = _event(pk)
-    if refused := _refused(request, event):
+    if refused := refusal_redirect(request, event):
         return refused
     form_class = EVENT_FORMS[event.kind]
     initial = {name: getattr(event, name) for name in SHOWN} | {"version": event.version}
@@ -82,7 +85,7 @@ def event_edit(request, pk):
                 reason=form.cleaned_data["change_reason"],
                 version=form.cleaned_data["version"],
             )
-        except services.Refused as error:
+        except Refused as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, gettext("Amendment saved; the reason is in the history."))
@@ -94,10 +97,10 @@ def event_edit(request, pk):
     )
 
 
-@permission_required("assessments.void_followupevent")
+@audited_permission_required("assessments.void_followupevent")
 def event_void(request, pk):
     event = _event(pk)
-    if refused := _refused(request, event):
+    if refused := refusal_redirect(request, event):
         return refused
     form = EventVoidForm(
         request.POST if request.method == "POST" else None, initial={"version": event.version}
@@ -110,7 +113,7 @@ def event_void(request, pk):
                 reason=form.cleaned_data["reason"],
                 version=form.cleaned_data["version"],
             )
-        except services.Refused as error:
+        except Refused as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, gettext("Event voided. It stays in the record and history."))

@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments import queries, services
-from assessments.forms import EVENT_FORMS
 from assessments.models import Assessment, FollowUpEvent
+from followup import services as followup_services
+from followup.forms import EVENT_FORMS
 from tests.conftest import events, record
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +45,7 @@ def add(user, assessment, kind, **data):
         data = {"assessment": assessment.pk, "complications": "none", **data}
     bound = form(kind, assessment.patient, **data)
     assert bound.is_valid(), bound.errors
-    return services.record_event(
+    return followup_services.record_event(
         patient=assessment.patient, kind=kind, data=bound.cleaned_data, user=user
     )
 
@@ -148,7 +149,7 @@ def test_a_voided_assessment_is_not_offered_and_a_voided_death_no_longer_counts(
     offered = form("tace_session", assessment.patient).fields["assessment"].queryset
     assert list(offered) == [assessment]
     death = add(clinician, assessment, "death", date=day(30), death_cause="unknown")
-    services.void_event(event=death, user=clinician, reason="Wrong patient", version=1)
+    followup_services.void_event(event=death, user=clinician, reason="Wrong patient", version=1)
     assert form("no_recurrence", assessment.patient, date=day(40)).is_valid()
 
 
@@ -168,7 +169,7 @@ def test_amend_and_void_keep_every_version_with_who_and_why(clinician, other_cli
         version=1,
     )
     assert bound.is_valid(), bound.errors
-    services.amend_event(
+    followup_services.amend_event(
         event=event,
         data=bound.cleaned_data,
         user=other_clinician,
@@ -176,10 +177,10 @@ def test_amend_and_void_keep_every_version_with_who_and_why(clinician, other_cli
         version=1,
     )
     with pytest.raises(services.StaleVersion):
-        services.void_event(event=event, user=clinician, reason="Entered twice", version=1)
-    services.void_event(event=event, user=clinician, reason="Entered twice", version=2)
+        followup_services.void_event(event=event, user=clinician, reason="Entered twice", version=1)
+    followup_services.void_event(event=event, user=clinician, reason="Entered twice", version=2)
     with pytest.raises(services.NotAllowed):
-        services.amend_event(
+        followup_services.amend_event(
             event=event, data={"date": RESECTED}, user=clinician, reason="x" * 5, version=3
         )
     rows = list(event.history.order_by("history_id"))
@@ -298,7 +299,7 @@ def test_prior_sessions_filled_in_from_the_record(clinician_client, clinician, a
     assert none_yet.context["form"]["prior_adjuvant_tace_sessions"].value() is None  # none
     add(clinician, assessment, "tace_session", date=day(30))
     voided = add(clinician, assessment, "tace_session", date=day(31))
-    services.void_event(event=voided, user=clinician, reason="Entered twice", version=1)
+    followup_services.void_event(event=voided, user=clinician, reason="Entered twice", version=1)
     add(clinician, assessment, "tace_session", date=day(80))
     response = clinician_client.get(create, {"patient": assessment.patient.pk})
     field = response.context["form"]["prior_adjuvant_tace_sessions"]
@@ -314,7 +315,7 @@ def test_an_assessment_leaves_due_when_its_session_is_recorded_and_returns_if_vo
     assert list(queries.due_for_tace(today=TODAY)) == [due]
     session = add(clinician, due, "tace_session", date=TODAY.isoformat())
     assert list(queries.due_for_tace(today=TODAY)) == []
-    services.void_event(event=session, user=clinician, reason="Wrong patient", version=1)
+    followup_services.void_event(event=session, user=clinician, reason="Wrong patient", version=1)
     assert list(queries.due_for_tace(today=TODAY)) == [due]
     # A recurrence-free visit is not a session.
     add(clinician, due, "no_recurrence", date=TODAY.isoformat())
