@@ -77,7 +77,7 @@ class JsonValidator:
             return None, {"__all__": [gettext("Expected a JSON object with the input fields.")]}
         form = self.form
         form.data = obj
-        form._errors = None  # is_valid() cleans again
+        form.full_clean()  # the reused form validates the new data
         errors = {} if form.is_valid() else error_lists(form)
         for name in obj:
             if name not in form.fields:
