@@ -676,7 +676,7 @@ def _audit_rows(events) -> list[dict]:
 def audit_log(request):
     if request.method == "POST":
         # An MRN travels in the body, never in a URL: it becomes the patient's id.
-        params = {name: request.POST.get(name, "").strip() for name in queries.FILTERS}
+        params = {name: request.POST.get(name, "").strip() for name in queries.AUDIT_FILTERS}
         if mrn := request.POST.get("mrn", "").strip().upper():
             patient_id = Patient.objects.filter(mrn=mrn).values_list("pk", flat=True).first()
             params["patient"] = patient_id or "none"
