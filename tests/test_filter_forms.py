@@ -4,7 +4,11 @@ from datetime import date
 
 import pytest
 
-from assessments.forms.filters import AssessmentFilterForm, AuditFilterForm
+from assessments.forms.filters import (
+    ApiAssessmentFilterForm,
+    AssessmentFilterForm,
+    AuditFilterForm,
+)
 
 
 @pytest.mark.parametrize(
@@ -42,3 +46,10 @@ def test_the_list_filters_that_parse_are_given(params, given):
 def test_the_audit_filters_that_parse_are_given(params, given):
     parsed = AuditFilterForm(params).given()
     assert {name: value for name, value in parsed.items() if value not in (None, "")} == given
+
+
+def test_the_api_refuses_a_filter_that_does_not_parse_naming_it():
+    form = ApiAssessmentFilterForm({"created_from": "2026-02-30", "status": "gone"})
+    assert not form.is_valid() and set(form.errors) == {"created_from", "status"}
+    form = ApiAssessmentFilterForm({"created_to": "2026-02-28", "recommendation": "recommended"})
+    assert form.is_valid() and form.cleaned_data["created_to"] == date(2026, 2, 28)

@@ -124,9 +124,27 @@ class AuditFilterForm(FilterForm):
 
 
 class ApiAssessmentFilterForm(forms.Form):
-    """The API list's filters; one that does not parse is refused."""
+    """The API list's filters; one that does not parse is refused. In English, as the
+    API's description is."""
 
-    status = forms.ChoiceField(required=False, choices=Assessment.Status.choices)
-    recommendation = forms.ChoiceField(required=False, choices=list(rules.RECOMMENDATIONS.items()))
-    created_from = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
-    created_to = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=Assessment.Status.choices,
+        help_text="Only this status; without it, voided assessments are left out.",
+    )
+    recommendation = forms.ChoiceField(
+        label="Recommendation", required=False, choices=list(rules.RECOMMENDATIONS.items())
+    )
+    created_from = forms.DateField(
+        label="Created from",
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        help_text="Created on or after this day (the site's time zone).",
+    )
+    created_to = forms.DateField(
+        label="Created to",
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        help_text="Created on or before this day.",
+    )
