@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy as _
 
 from . import rules
 from .forms.filters import SORT_LABELS as SORT_LABELS  # the list view reads them here
-from .forms.filters import WINDOWS as WINDOWS
 from .forms.filters import AssessmentFilterForm, AuditFilterForm
 from .models import (
     FIRST_SESSION_DUE,

@@ -23,6 +23,7 @@ from .forms import (
     SignForm,
     VoidForm,
 )
+from .forms.filters import AssessmentFilterForm, AuditFilterForm
 from .models import (
     Assessment,
     AuditEvent,
@@ -131,11 +132,10 @@ def assessment_list(request):
             "page": page,
             "rows": _list_rows(page.object_list),
             "page_query": _page_query(request),
-            "recommendations": rules.RECOMMENDATIONS,
-            "statuses": Assessment.Status.choices,
-            "clinicians": permissions.cached("clinicians", _clinicians),
-            "windows": queries.WINDOWS,
-            "sorts": queries.SORT_LABELS,
+            # As given: a filter that does not parse is left out, not marked an error.
+            "filter_form": AssessmentFilterForm(
+                initial=request.GET.dict(), clinicians=permissions.cached("clinicians", _clinicians)
+            ),
             "sort_label": queries.SORT_LABELS[filters["sort"]],
             "filtered": any(value for name, value in filters.items() if name != "sort"),
             "more_filters": filters["sort"] != "-assessed"
@@ -691,7 +691,7 @@ def audit_log(request):
             "page": page,
             "rows": _audit_rows(page.object_list),
             "filters": filters,
-            "actions": Action.choices,
+            "filter_form": AuditFilterForm(initial=filters),
             "page_query": _page_query(request),
             "time_zone": timezone.get_current_timezone_name(),
         },

@@ -46,6 +46,16 @@ def select(field: forms.Field) -> forms.Field:
     return field
 
 
+class OneBox(forms.CheckboxInput):
+    """A box that, ticked, sends 1 (voided=1, as the list's links have always had it)."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, check_test=lambda value: value in (True, "1"))
+
+    def format_value(self, value):
+        return "1"
+
+
 class FilterForm(forms.Form):
     def given(self) -> dict:
         """The filters that parse, by name; the others are left out."""
@@ -78,7 +88,7 @@ class AssessmentFilterForm(FilterForm):
     voided = forms.BooleanField(
         label=_("Include voided"),
         required=False,
-        widget=forms.CheckboxInput(attrs={"class": "form-check-input", "value": "1"}),
+        widget=OneBox(attrs={"class": "form-check-input"}),
     )
     clinician = select(
         forms.IntegerField(
@@ -99,7 +109,12 @@ class AssessmentFilterForm(FilterForm):
     resection_from = date_field(_("Resection from"))
     resection_to = date_field(_("Resection to"))
     sort = select(
-        forms.ChoiceField(label=_("Sort by"), required=False, choices=list(SORT_LABELS.items()))
+        forms.ChoiceField(
+            label=_("Sort by"),
+            required=False,
+            choices=list(SORT_LABELS.items()),
+            initial="-assessed",
+        )
     )
 
     def __init__(self, *args, clinicians=(), **kwargs):
