@@ -2,7 +2,6 @@
 serializers) and write through assessments.services, as the web pages do."""
 
 import re
-from datetime import datetime, time
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -21,6 +20,8 @@ from rest_framework.response import Response
 
 from assessments import queries, rules, services, wording
 from assessments.forms import AMEND_FORMS
+from assessments.forms.filters import ApiAssessmentFilterForm
+from assessments.forms.json import error_lists
 from assessments.models import Assessment, AuditEvent, Patient
 from common.jsonio import encode
 
@@ -163,17 +164,8 @@ class AssessmentPagination(CursorPagination):
         return cursor
 
 
-class ListFilters(serializers.Serializer):
-    status = serializers.ChoiceField(
-        choices=Assessment.Status.choices,
-        required=False,
-        help_text="Only this status; without it, voided assessments are left out.",
-    )
-    recommendation = serializers.ChoiceField(choices=list(rules.RECOMMENDATIONS), required=False)
-    created_from = serializers.DateField(
-        required=False, help_text="Created on or after this day (the site's time zone)."
-    )
-    created_to = serializers.DateField(required=False, help_text="Created on or before this day.")
+# For the schema: the form validates them.
+ListFilters = type("ListFilters", (serializers.Serializer,), s.form_fields(ApiAssessmentFilterForm))
 
 
 class AssessmentsView(ListModelMixin, ApiView):
@@ -182,23 +174,18 @@ class AssessmentsView(ListModelMixin, ApiView):
     pagination_class = AssessmentPagination
 
     def get_queryset(self):
-        filters = ListFilters(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        given = filters.validated_data
-        assessments, _ = queries.filtered_assessments(
-            {
-                "recommendation": given.get("recommendation", ""),
-                "voided": "1" if "status" in given else "",
-            }
+        filters = ApiAssessmentFilterForm(self.request.query_params)
+        if not filters.is_valid():
+            raise serializers.ValidationError(error_lists(filters))
+        given = filters.cleaned_data
+        assessments = queries.assessments_matching(
+            today=timezone.localdate(),
+            status=given["status"],
+            recommendation=given["recommendation"],
+            assessed_from=given["created_from"],
+            assessed_to=given["created_to"],
         )
         assessments = assessments.only(*queries.LIST_COLUMNS, "ruleset", "risk_level", "patient_id")
-        if "status" in given:
-            assessments = assessments.filter(status=given["status"])
-        tz = timezone.get_current_timezone()
-        if day := given.get("created_from"):
-            assessments = assessments.filter(created_at__gte=datetime.combine(day, time.min, tz))
-        if day := given.get("created_to"):
-            assessments = assessments.filter(created_at__lte=datetime.combine(day, time.max, tz))
         return assessments
 
     @extend_schema(
@@ -214,7 +201,7 @@ class AssessmentsView(ListModelMixin, ApiView):
             # The known filters only: whatever else a client puts in the URL stays out.
             filters={
                 name: request.query_params[name]
-                for name in ListFilters().fields
+                for name in ApiAssessmentFilterForm.base_fields
                 if name in request.query_params
             },
         )

@@ -11,12 +11,13 @@ from django.db import connection, models
 from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Upper
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.functional import cached_property
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import actions, rules
+from . import rules
+from .forms.filters import SORT_LABELS as SORT_LABELS  # the list view reads them here
+from .forms.filters import AssessmentFilterForm, AuditFilterForm
 from .models import (
     FIRST_SESSION_DUE,
     SECOND_SESSION_DUE,
@@ -302,15 +303,6 @@ SORTS = {
     "mrn": ("patient__mrn", "id"),
     "-mrn": ("-patient__mrn", "-id"),
 }
-SORT_LABELS = {
-    "-assessed": _("Assessed, newest first"),
-    "assessed": _("Assessed, oldest first"),
-    "-resection": _("Resection, newest first"),
-    "resection": _("Resection, oldest first"),
-    "mrn": _("MRN, A to Z"),
-    "-mrn": _("MRN, Z to A"),
-}
-WINDOWS = {"due": _("Due (upcoming, open or closing)"), "passed": _("Passed")}
 # Folded away on the list until one is used.
 MORE_FILTERS = (
     "clinician",
@@ -335,82 +327,116 @@ LIST_FILTERS = (
 
 def filtered_assessments(params, *, today: date | None = None):
     """The list's rows for its query string; return (queryset, the filters as understood)."""
-    today = today or timezone.localdate()
-    filters = {name: params.get(name, "").strip() for name in LIST_FILTERS}
+    given = AssessmentFilterForm(params).given()
+    filters = {name: (params.get(name) or "").strip() for name in LIST_FILTERS}
     filters["query"] = filters.pop("q")
     filters["show_voided"] = params.get("voided") == "1"
-    filters["sort"] = params.get("sort", "") if params.get("sort") in SORTS else "-assessed"
-    if filters["window"] in WINDOWS:
-        assessments = due_for_tace(today=today)
-        passed = filters["window"] == "passed"
-        assessments = assessments.filter(
-            window_passed(today) if passed else window_ahead_or_open(today)
+    filters["sort"] = given.get("sort") or "-assessed"
+    filters["window"] = given.get("window", "")
+    filters["status"] = given.get("status", "")
+    assessments = assessments_matching(
+        today=today or timezone.localdate(),
+        **{name: given[name] for name in MATCHED if given.get(name) not in (None, "")},
+        query=filters["query"],
+        show_voided=filters["show_voided"],
+        sort=filters["sort"],
+    )
+    return assessments, filters
+
+
+# The list's filters that assessments_matching takes under the same name.
+MATCHED = (
+    "status",
+    "recommendation",
+    "clinician",
+    "window",
+    "assessed_from",
+    "assessed_to",
+    "resection_from",
+    "resection_to",
+)
+
+
+def assessments_matching(
+    *,
+    today: date,
+    query: str = "",
+    status: str = "",
+    recommendation: str = "",
+    clinician: int | None = None,
+    window: str = "",
+    assessed_from: date | None = None,
+    assessed_to: date | None = None,
+    resection_from: date | None = None,
+    resection_to: date | None = None,
+    show_voided: bool = False,
+    sort: str = "-assessed",
+) -> QuerySet:
+    """The assessments that match validated filters, in the list's order: the voided ones
+    only with show_voided or their status asked for."""
+    if window:
+        assessments = due_for_tace(today=today).filter(
+            window_passed(today) if window == "passed" else window_ahead_or_open(today)
         )
     else:
-        filters["window"] = ""
         assessments = Assessment.objects.all()
     # Only what the list shows: a whole row, with its four JSON fields, costs more to load.
     assessments = assessments.select_related("patient", "created_by").only(*LIST_COLUMNS)
-    if filters["query"]:
-        assessments = assessments.filter(mrn_prefix(filters["query"]))
-    if filters["status"] in Assessment.Status.values:
-        assessments = assessments.filter(status=filters["status"])
-    else:
-        filters["status"] = ""
-        if not filters["show_voided"]:
-            assessments = assessments.exclude(status=Assessment.Status.VOIDED)
-    if filters["recommendation"] in rules.RECOMMENDATIONS:
-        assessments = assessments.filter(recommendation=filters["recommendation"])
-    if (clinician := _int(filters["clinician"])) is not None:
+    if query:
+        assessments = assessments.filter(mrn_prefix(query))
+    if status:
+        assessments = assessments.filter(status=status)
+    elif not show_voided:
+        assessments = assessments.exclude(status=Assessment.Status.VOIDED)
+    if recommendation:
+        assessments = assessments.filter(recommendation=recommendation)
+    if clinician is not None:
         assessments = assessments.filter(created_by_id=clinician)
     tz = timezone.get_current_timezone()
-    if day := _date(filters["assessed_from"]):
-        assessments = assessments.filter(created_at__gte=datetime.combine(day, time.min, tz))
-    if day := _date(filters["assessed_to"]):
-        assessments = assessments.filter(created_at__lte=datetime.combine(day, time.max, tz))
-    if day := _date(filters["resection_from"]):
-        assessments = assessments.filter(resection_date__gte=day)
-    if day := _date(filters["resection_to"]):
-        assessments = assessments.filter(resection_date__lte=day)
-    return assessments.order_by(*SORTS[filters["sort"]]), filters
+    if assessed_from:
+        assessments = assessments.filter(
+            created_at__gte=datetime.combine(assessed_from, time.min, tz)
+        )
+    if assessed_to:
+        assessments = assessments.filter(
+            created_at__lte=datetime.combine(assessed_to, time.max, tz)
+        )
+    if resection_from:
+        assessments = assessments.filter(resection_date__gte=resection_from)
+    if resection_to:
+        assessments = assessments.filter(resection_date__lte=resection_to)
+    return assessments.order_by(*SORTS[sort])
 
 
-FILTERS = ("user", "action", "date_from", "date_to")
+# The audit log's filters, as its form posts them (the MRN apart: it becomes the patient).
+AUDIT_FILTERS = ("user", "action", "date_from", "date_to")
 
 
 def filtered_events(params):
+    """The audit log's events for its query string; return (queryset, the filters as
+    understood)."""
+    given = AuditFilterForm(params).given()
     events = AuditEvent.objects.select_related("patient")
-    filters = {name: params.get(name, "").strip() for name in FILTERS}
+    filters = {name: (params.get(name) or "").strip() for name in AUDIT_FILTERS}
     if filters["user"]:
         # Upper() on both sides: what iexact means, answered from auditevent_username_idx.
         events = events.alias(username_upper=Upper("username")).filter(
             username_upper=Upper(Value(filters["user"]))
         )
-    if filters["action"] in dict(actions.choices()):
-        events = events.filter(action=filters["action"])
+    if given.get("action"):
+        events = events.filter(action=given["action"])
     filters["patient"] = params.get("patient", "")
     filters["mrn"] = ""
     if filters["patient"]:
-        patient = Patient.objects.filter(pk=_int(filters["patient"])).first()
+        patient = given.get("patient") and Patient.objects.filter(pk=given["patient"]).first()
         events = events.filter(patient=patient) if patient else events.none()
         filters["mrn"] = patient.mrn if patient else ""
     tz = timezone.get_current_timezone()
-    if day := _date(filters["date_from"]):
+    if day := given.get("date_from"):
         events = events.filter(timestamp__gte=datetime.combine(day, time.min, tz))
-    if day := _date(filters["date_to"]):
+    if day := given.get("date_to"):
         events = events.filter(timestamp__lte=datetime.combine(day, time.max, tz))
     return events, filters
-
-
-def _int(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 19 else None
-
-
-def _date(text: str):
-    try:
-        return parse_date(text)
-    except ValueError:  # well formed but impossible, such as 2026-02-30
-        return None
 
 
 # The fields a reviewer sees change, in the order of the form.

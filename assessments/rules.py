@@ -105,7 +105,7 @@ ADVERSE_FINDINGS = (
     "afp_not_normalised",
 )
 # Ruleset 4 refuses an MVI grade that contradicts the vascular invasion chosen
-# (forms.py gives the messages, on both fields).
+# (forms/assessment.py gives the messages, on both fields).
 MVI_WITHOUT_INVASION = "mvi_without_invasion"  # M1 or M2 with vascular invasion "none"
 INVASION_WITHOUT_MVI = "invasion_without_mvi"  # M0 with "microvascular"
 

@@ -7,7 +7,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from assessments.forms import (
+from assessments.forms import VoidForm
+from assessments.forms.fields import (
     CodeField,
     DateField,
     FocusFirstErrorMixin,
@@ -15,7 +16,6 @@ from assessments.forms import (
     ReasonField,
     TextField,
     VersionField,
-    VoidForm,
 )
 from assessments.models import Assessment, FollowUpEvent
 

@@ -1,11 +1,12 @@
 import re
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
-from assessments import rules
+from assessments import forms, rules
 from assessments.forms import AssessmentForm, JsonValidator, RuleInputsForm, RuleInputsV2Form
 
 VALID = {
@@ -264,3 +265,22 @@ def test_a_valid_or_unbound_form_has_no_autofocus():
     form = RuleInputsForm(data=VALID)
     assert form.is_valid()
     assert "autofocus" not in str(form)
+
+
+def test_one_validator_judges_each_object_afresh():
+    validate = JsonValidator(RuleInputsForm)
+    good = {"tumor_size_cm": 5, "tumor_count": 1, "vascular_invasion": "none"}
+    good["cirrhosis_grade"] = "none"
+    bad = {**good, "tumor_size_cm": "5,5", "tumor_count": 0}
+    assert set(validate(bad)[1]) == {"tumor_size_cm", "tumor_count"}
+    form, errors = validate(good)
+    assert errors == {} and form.cleaned_data["tumor_size_cm"] == Decimal(5)
+    assert set(validate({**good, "tumor_count": 51})[1]) == {"tumor_count"}
+
+
+def test_the_forms_use_only_the_public_form_api():
+    """Django's private _clean_fields and _errors may change under an upgrade: the forms
+    clean through full_clean, clean_<field> and add_error."""
+    for path in Path(forms.__file__).parent.glob("*.py"):
+        source = path.read_text()
+        assert not re.search(r"\b_clean_fields\b|\._errors\b", source), path.name

@@ -14,6 +14,7 @@ from common.csvio import csv_response
 
 from .. import actions as all_actions
 from .. import audit, queries
+from ..forms.filters import AuditFilterForm
 from ..models import AuditEvent, Patient, person_name, pk_url
 from ..views.decorators import audited_permission_required
 from ..views.list import page_query, paginator
@@ -69,7 +70,7 @@ def _audit_rows(events) -> list[dict]:
 def audit_log(request):
     if request.method == "POST":
         # An MRN travels in the body, never in a URL: it becomes the patient's id.
-        params = {name: request.POST.get(name, "").strip() for name in queries.FILTERS}
+        params = {name: request.POST.get(name, "").strip() for name in queries.AUDIT_FILTERS}
         if mrn := request.POST.get("mrn", "").strip().upper():
             patient_id = Patient.objects.filter(mrn=mrn).values_list("pk", flat=True).first()
             params["patient"] = patient_id or "none"
@@ -84,7 +85,7 @@ def audit_log(request):
             "page": page,
             "rows": _audit_rows(page.object_list),
             "filters": filters,
-            "actions": all_actions.choices(),
+            "filter_form": AuditFilterForm(initial=filters),
             "page_query": page_query(request),
             "time_zone": timezone.get_current_timezone_name(),
         },

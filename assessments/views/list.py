@@ -9,7 +9,8 @@ from django.views.decorators.http import require_http_methods
 
 from common.csvio import csv_response
 
-from .. import audit, permissions, queries, rules
+from .. import audit, permissions, queries
+from ..forms.filters import AssessmentFilterForm
 from ..models import Assessment, AuditEvent, code_labels, person_name, pk_url
 from .decorators import audited_permission_required
 
@@ -77,11 +78,10 @@ def assessment_list(request):
             "page": page,
             "rows": _list_rows(page.object_list),
             "page_query": page_query(request),
-            "recommendations": rules.RECOMMENDATIONS,
-            "statuses": Assessment.Status.choices,
-            "clinicians": permissions.cached("clinicians", _clinicians),
-            "windows": queries.WINDOWS,
-            "sorts": queries.SORT_LABELS,
+            # As given: a filter that does not parse is left out, not marked an error.
+            "filter_form": AssessmentFilterForm(
+                initial=request.GET.dict(), clinicians=permissions.cached("clinicians", _clinicians)
+            ),
             "sort_label": queries.SORT_LABELS[filters["sort"]],
             "filtered": any(value for name, value in filters.items() if name != "sort"),
             "more_filters": filters["sort"] != "-assessed"

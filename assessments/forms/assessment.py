@@ -1,10 +1,10 @@
-"""Input validation: the one place the rule inputs' ranges are checked.
+"""The assessment form family: the rule inputs of each ruleset, what saving asks
+beside them, and the forms to amend, re-evaluate, sign and void an assessment.
 
 The web form, the command line and any API validate through these classes, so
 a value refused in one place is refused everywhere with the same message.
 """
 
-import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,12 +14,11 @@ from django import forms
 from django.contrib.auth import authenticate
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.text import format_lazy
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from . import rules
-from .models import (
+from .. import rules
+from ..models import (
     AFP_MAX_NG_ML,
     MRN_VALIDATOR,
     Assessment,
@@ -29,208 +28,20 @@ from .models import (
     person_name,
     translated,
 )
-
-
-def _range_messages(low, high, unit: str = "") -> dict[str, str]:
-    if unit:
-        message = format_lazy(
-            _("Enter a value between {low} and {high} {unit}."), low=low, high=high, unit=unit
-        )
-    else:
-        message = format_lazy(_("Enter a value between {low} and {high}."), low=low, high=high)
-    return {"min_value": message, "max_value": message}
-
-
-class RadioSelect(forms.RadioSelect):
-    """A radio group whose first option alone takes the group's autofocus (one per page)."""
-
-    def create_option(self, *args, **kwargs):
-        option = super().create_option(*args, **kwargs)
-        if option["index"] != "0":
-            option["attrs"].pop("autofocus", None)
-        return option
-
-
-class FocusFirstErrorMixin:
-    """Once validated, the first invalid field gets autofocus.
-
-    The browser then moves the keyboard focus, and a screen reader, to it on
-    load, without any script.
-    """
-
-    def full_clean(self):
-        super().full_clean()
-        if self._errors:
-            first = next(name for name in self.fields if name in self._errors)
-            self.fields[first].widget.attrs["autofocus"] = True
-
-    def fields_with_errors(self):
-        """For the error summary at the top of the page."""
-        return [field for field in self if field.errors]
-
-
-# The contract's input rules, for the web form, the command line and any API alike:
-# a decimal uses a point and ASCII digits; JSON numbers arrive as Decimal, never float.
-# A minus sign is read, so that -1 gets the field's range message.
-DECIMAL_TEXT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
-INTEGER_TEXT = re.compile(r"-?[0-9]+")
-COMMA_DECIMAL = re.compile(r"([0-9]*),([0-9]+)")
-MAX_TEXT_LENGTH = 32  # far longer than any valid value
-# Full-width digits, point and minus, as a Chinese input method types them.
-FULL_WIDTH = str.maketrans("０１２３４５６７８９．－", "0123456789.-")
-
-
-class JsonTypedField:
-    """A field that takes what a browser sends (text) or a decoded JSON value.
-
-    Booleans, lists, objects, floats, NaN and infinities are refused, naming the
-    field. `json_input` is set by the form for JSON input, where "" is a value
-    (refused), not "not given" as it is for an empty box on the web form; None
-    (JSON null) or a missing key is "not given" on every path.
-    """
-
-    json_input = False
-
-    def not_given(self, value) -> bool:
-        return value is None or (value == "" and not self.json_input)
-
-    def invalid(self):
-        return forms.ValidationError(self.error_messages["invalid"], code="invalid")
-
-
-class NumberText(JsonTypedField):
-    """A number typed in a text box, so that the browser sends what was typed (a
-    number box drops "2,5"), or given in JSON."""
-
-    inputmode = "decimal"
-    pattern = DECIMAL_TEXT
-
-    def __init__(self, **kwargs):
-        attrs = {"inputmode": self.inputmode, "autocomplete": "off"}
-        super().__init__(widget=forms.TextInput(attrs=attrs), **kwargs)
-
-    def digits(self, text: str) -> str:
-        """The text, stripped, if it is ASCII digits of the field's pattern."""
-        text = text.strip()
-        if len(text) > MAX_TEXT_LENGTH or not self.pattern.fullmatch(text):
-            # A Chinese input method types full-width digits (５.５): say which to use.
-            half = text.translate(FULL_WIDTH)
-            if half != text and self.pattern.fullmatch(half):
-                raise forms.ValidationError(
-                    gettext("Use half-width digits: enter %(half)s, not %(typed)s.")
-                    % {"half": half, "typed": text},
-                    code="full_width",
-                )
-            raise self.invalid()
-        return text
-
-
-class DecimalField(NumberText, forms.DecimalField):
-    """A decimal with a point: a JSON number or a string of ASCII digits."""
-
-    # to_python gives None or a Decimal, never "", [], () or {}: comparing a Decimal
-    # with each of those (Django's emptiness test, three times a value) costs an ABC check.
-    empty_values = [None]
-
-    def to_python(self, value):
-        if self.not_given(value):
-            return None
-        if isinstance(value, str):
-            text = value.strip()
-            if comma := COMMA_DECIMAL.fullmatch(text):
-                point = f"{comma[1] or '0'}.{comma[2]}"
-                raise forms.ValidationError(
-                    gettext("Use a decimal point, not a comma: enter %(point)s, not %(typed)s.")
-                    % {"point": point, "typed": text},
-                    code="comma",
-                )
-            return Decimal(self.digits(text))
-        if isinstance(value, bool) or not isinstance(value, int | Decimal):
-            raise self.invalid()
-        if isinstance(value, Decimal) and not value.is_finite():
-            raise self.invalid()
-        return Decimal(value)
-
-
-class IntegerField(NumberText, forms.IntegerField):
-    """A whole number: a JSON integer or a string of ASCII digits (never 2.0)."""
-
-    inputmode = "numeric"
-    pattern = INTEGER_TEXT
-
-    def to_python(self, value):
-        if self.not_given(value):
-            return None
-        if isinstance(value, str):
-            return int(self.digits(value))
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.invalid()
-        return value
-
-
-class CodeField(JsonTypedField, forms.ChoiceField):
-    """One of a list of codes, given as a string."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        codes = ", ".join(str(code) for code, label in self.choices if code)
-        self.error_messages["invalid"] = format_lazy(_("Choose one of: {codes}."), codes=codes)
-        self.error_messages["invalid_choice"] = self.error_messages["invalid"]
-
-    def to_python(self, value):
-        if self.not_given(value):
-            return ""
-        if not isinstance(value, str) or value == "":  # "" in JSON: not a code
-            raise self.invalid()
-        return value
-
-
-class TextField(JsonTypedField, forms.CharField):
-    """Text: in JSON, a string (a number, a boolean, an array or an object is refused)."""
-
-    default_error_messages = {"invalid": _("Enter this as a JSON string.")}
-
-    def to_python(self, value):
-        if self.json_input and value is not None and not isinstance(value, str):
-            raise self.invalid()
-        return super().to_python(value)
-
-
-class DateField(JsonTypedField, forms.DateField):
-    """A date: in JSON, a string such as 2026-03-31."""
-
-    def to_python(self, value):
-        if self.json_input and value is not None and not isinstance(value, str):
-            raise self.invalid()
-        return super().to_python(value)
-
-
-class JsonInputMixin:
-    """`json_input=True` applies the contract's JSON typing rules to every field."""
-
-    def __init__(self, *args, json_input: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.json_input = json_input
-        for field in self.fields.values():
-            field.json_input = json_input
-
-    def _clean_fields(self):
-        """Django's loop without its BoundField per field: the same value from the widget,
-        the same field.clean() and clean_<name>(), in the same order (a sixth of the
-        validation time of a line of `recommend --jsonl`)."""
-        for name, field in self.fields.items():
-            if field.disabled:
-                value = self.get_initial_for_field(field, name)
-            else:
-                value = field.widget.value_from_datadict(
-                    self.data, self.files, self.add_prefix(name)
-                )
-            try:
-                self.cleaned_data[name] = field.clean(value)
-                if clean := getattr(self, f"clean_{name}", None):
-                    self.cleaned_data[name] = clean()
-            except forms.ValidationError as error:
-                self.add_error(name, error)
+from .fields import (
+    CodeField,
+    ConfirmField,
+    DateField,
+    DecimalField,
+    FocusFirstErrorMixin,
+    IntegerField,
+    JsonInputMixin,
+    RadioSelect,
+    ReasonField,
+    TextField,
+    VersionField,
+    range_messages,
+)
 
 
 class RuleInputsForm(JsonInputMixin, FocusFirstErrorMixin, forms.Form):
@@ -241,7 +52,7 @@ class RuleInputsForm(JsonInputMixin, FocusFirstErrorMixin, forms.Form):
         decimal_places=1,
         help_text=_("Diameter of the largest tumor, 0.1 to 30.0 cm, one decimal place."),
         error_messages={
-            **_range_messages(rules.TUMOR_SIZE_MIN_CM, rules.TUMOR_SIZE_MAX_CM, "cm"),
+            **range_messages(rules.TUMOR_SIZE_MIN_CM, rules.TUMOR_SIZE_MAX_CM, "cm"),
             "invalid": _("Enter a number of centimetres, such as 4.5."),
             "max_decimal_places": _("Enter at most one decimal place, such as 4.5."),
         },
@@ -252,7 +63,7 @@ class RuleInputsForm(JsonInputMixin, FocusFirstErrorMixin, forms.Form):
         max_value=rules.TUMOR_COUNT_MAX,
         help_text=_("Number of tumor nodules, 1 to 50."),
         error_messages={
-            **_range_messages(rules.TUMOR_COUNT_MIN, rules.TUMOR_COUNT_MAX),
+            **range_messages(rules.TUMOR_COUNT_MIN, rules.TUMOR_COUNT_MAX),
             "invalid": _("Enter a whole number of tumors."),
         },
     )
@@ -281,7 +92,7 @@ class RuleInputsForm(JsonInputMixin, FocusFirstErrorMixin, forms.Form):
             "(leave empty for none)."
         ),
         error_messages={
-            **_range_messages(rules.PRIOR_SESSIONS_MIN, rules.PRIOR_SESSIONS_MAX),
+            **range_messages(rules.PRIOR_SESSIONS_MIN, rules.PRIOR_SESSIONS_MAX),
             "invalid": _("Enter a whole number of sessions."),
         },
     )
@@ -372,7 +183,7 @@ class RuleInputsV2Form(RuleInputsForm):
         decimal_places=2,
         help_text=_("International normalised ratio, 0.8 to 10.0."),
         error_messages={
-            **_range_messages(*rules.INR_RANGE),
+            **range_messages(*rules.INR_RANGE),
             "invalid": _("Enter the INR as a number, such as 1.1."),
             "max_decimal_places": _("Enter the INR with at most two decimal places."),
         },
@@ -454,29 +265,6 @@ RULESET_FORMS = {
     rules.RULESET_2: RuleInputsV2Form,
     rules.RULESET_3: RuleInputsV3Form,
 }
-
-
-class ConfirmField(JsonTypedField, forms.Field):
-    """A confirmation given on saving: on the web form, the boxes ticked, each naming what
-    it confirms; in JSON, true or false (true confirms every warning the refusal names)."""
-
-    widget = forms.CheckboxSelectMultiple  # the web form's boxes, all under one name
-    default_error_messages = {"invalid": _("Enter true or false.")}
-
-    def __init__(self, **kwargs):
-        super().__init__(required=False, **kwargs)
-
-    def to_python(self, value):
-        if self.json_input:
-            if value is None:
-                return False
-            if not isinstance(value, bool):
-                raise self.invalid()
-            return value
-        return [item for item in value or [] if isinstance(item, str)]
-
-    def confirms(self, value, name: str) -> bool:
-        return value is True or (isinstance(value, list) and name in value)
 
 
 # Possible but unusual values, most often a slip of a digit (25 typed for 2.5): saved
@@ -566,7 +354,7 @@ DUPLICATE_WITHIN = timedelta(days=1)
 
 NOT_RECORDED = [("", pgettext_lazy("a finding", "Not recorded"))]
 AFP_MESSAGES = {
-    **_range_messages(0, AFP_MAX_NG_ML, "ng/mL"),
+    **range_messages(0, AFP_MAX_NG_ML, "ng/mL"),
     "max_decimal_places": _("Enter AFP with at most one decimal place."),
 }
 PATHOLOGY_LEGEND = _("Pathology and AFP (recorded for follow-up; not part of the recommendation)")
@@ -786,29 +574,6 @@ class AssessmentForm(SaveChecks, RecordFields, RuleInputsV4Form):
         return data
 
 
-REASON_MIN_LENGTH = 5
-
-
-class ReasonField(TextField):
-    def __init__(self, **kwargs):
-        super().__init__(
-            min_length=REASON_MIN_LENGTH,
-            max_length=1000,
-            widget=forms.Textarea(attrs={"rows": 2}),
-            error_messages={
-                "required": _("Give a reason: it is kept in the audit trail."),
-                "min_length": format_lazy(
-                    _("Give a reason of at least {count} characters."), count=REASON_MIN_LENGTH
-                ),
-            },
-            **kwargs,
-        )
-
-
-class VersionField(forms.IntegerField):
-    widget = forms.HiddenInput
-
-
 class AmendFields(forms.Form):
     change_reason = ReasonField(
         label=_("Reason for change"),
@@ -885,34 +650,3 @@ class PatientLookupForm(JsonInputMixin, forms.Form):
 
     def clean_mrn(self):
         return self.cleaned_data["mrn"].upper()
-
-
-class JsonValidator:
-    """Validate decoded JSON objects with one form of the given class.
-
-    The same fields, checks and messages as the web form, with the JSON typing
-    rules on. One bound form is reused from object to object, because building a
-    form (a deep copy of every field) costs more than validating it: this keeps the
-    command line fast on large batches. JSON input also refuses fields the form
-    does not know, each under its own name.
-    """
-
-    def __init__(self, form_class=None):
-        self.form = (form_class or RULESET_FORMS[rules.LATEST_RULESET])(data={}, json_input=True)
-
-    def __call__(self, obj) -> tuple[forms.Form | None, dict[str, list[str]]]:
-        """Return (the validated form, or None; the errors by field)."""
-        if not isinstance(obj, dict):
-            return None, {"__all__": [gettext("Expected a JSON object with the input fields.")]}
-        form = self.form
-        form.data = obj
-        form._errors = None  # is_valid() cleans again
-        errors = {} if form.is_valid() else error_lists(form)
-        for name in obj:
-            if name not in form.fields:
-                errors.setdefault(name, []).append(gettext("Unknown field."))
-        return (None if errors else form), errors
-
-
-def error_lists(form: forms.Form) -> dict[str, list[str]]:
-    return {field: list(errors) for field, errors in form.errors.items()}
