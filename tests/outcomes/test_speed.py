@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from assessments import queries, services
+from followup import services as followup_services
 from outcomes import report as outcomes
 from outcomes import views
 from tests.conftest import record
@@ -47,7 +48,7 @@ def test_a_change_reads_again_only_its_patients_and_gives_a_full_reads_figures(
 ):
     version = queries.record_version()
     views._frame(version)
-    services.record_event(
+    followup_services.record_event(
         patient=made["L6-1"].patient,
         kind="no_recurrence",
         data={"date": TODAY},
@@ -107,7 +108,7 @@ def test_a_write_committed_after_a_later_one_is_read_again(made, clinician):
     stale = outcomes.load_frame()
     # Patient L6-1's event, written before a later id but committed after the frame
     # was read at that later version: the frame does not have it.
-    services.record_event(
+    followup_services.record_event(
         patient=made["L6-1"].patient, kind="no_recurrence", data={"date": TODAY}, user=clinician
     )
     event(made["L6-2"], "no_recurrence", 30)
