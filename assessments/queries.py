@@ -312,17 +312,9 @@ MORE_FILTERS = (
     "resection_from",
     "resection_to",
 )
-LIST_FILTERS = (
-    "q",
-    "status",
-    "recommendation",
-    "clinician",
-    "window",
-    "assessed_from",
-    "assessed_to",
-    "resection_from",
-    "resection_to",
-)
+# The list's filters that assessments_matching takes under the same name; with q, all of them.
+MATCHED = ("status", "recommendation", *MORE_FILTERS)
+LIST_FILTERS = ("q", *MATCHED)
 
 
 def filtered_assessments(params, *, today: date | None = None):
@@ -342,19 +334,6 @@ def filtered_assessments(params, *, today: date | None = None):
         sort=filters["sort"],
     )
     return assessments, filters
-
-
-# The list's filters that assessments_matching takes under the same name.
-MATCHED = (
-    "status",
-    "recommendation",
-    "clinician",
-    "window",
-    "assessed_from",
-    "assessed_to",
-    "resection_from",
-    "resection_to",
-)
 
 
 def assessments_matching(
