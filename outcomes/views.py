@@ -32,6 +32,7 @@ CHARTS = {
 WHY_NOT = {
     "small": _("not computed: a group has fewer than 10 patients"),
     "no_events": _("not computed: a group has no event"),
+    "not_estimable": _("not computed: the model has no finite estimate"),
 }
 
 

@@ -13,3 +13,9 @@ errors = [
 ]
 if errors:
     raise SystemCheckError("\n".join(f"{error.msg}\nHINT: {error.hint}" for error in errors))
+
+# The outcomes page computes and draws with lifelines (scipy, pandas) and matplotlib,
+# 1 to 2 s to import: each worker imports them as it starts, so that the page's first
+# request does not wait for them. Commands and tests import them only when they draw.
+import lifelines  # noqa: E402, F401
+import matplotlib.figure  # noqa: E402, F401
