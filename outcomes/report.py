@@ -13,8 +13,9 @@ resection, at day 0. A session counts only for the resection of the assessment i
 linked to, and only up to the next resection. The recommendation, risk level and
 prior sessions are those in force when the first session's window closed (day 42),
 from the assessment's history; the ruleset is that of the first version that gave
-the recommendation. The database groups the events and sessions per resection; the
-rest is done on whole columns (pandas), never row by row in Python.
+the recommendation. The database gives the resections and the first sessions grouped,
+the versions and events flat; the rest is done on whole columns (pandas), never row
+by row in Python.
 """
 
 import hashlib
@@ -25,12 +26,7 @@ from django.db.models import (
     F,
     Max,
     Min,
-    OuterRef,
-    Q,
-    Subquery,
-    Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
 from django.utils.translation import gettext_lazy as _
 
 from assessments import rules
@@ -75,7 +71,7 @@ def resection_years() -> list[int]:
 # The record, one row per resection
 
 
-COLUMNS = ["id", "patient_id", "resection_date", "next_at"]
+COLUMNS = ["patient_id", "resection_date", "id"]
 HISTORY_COLUMNS = [
     "id",
     "history_date",
@@ -85,7 +81,7 @@ HISTORY_COLUMNS = [
     "prior_adjuvant_tace_sessions",
     "ruleset",
 ]
-EVENT_COLUMNS = ["patient_id", "resection_date", "recurrence_at", "death_at", "last_seen_at"]
+EVENT_COLUMNS = ["patient_id", "date", "kind"]
 SESSION_COLUMNS = ["patient_id", "resection_date", "session_at"]
 
 
@@ -95,28 +91,14 @@ def _of(queryset, patients, field="patient_id"):
 
 
 def resections_query(patients=None):
-    """One row per resection (its first assessment not voided) and its next resection."""
+    """One row per resection: the patient, the date, its first assessment not voided."""
     live = Assessment.objects.exclude(status=Assessment.Status.VOIDED)
-    same_patient = live.filter(patient_id=OuterRef("patient_id"))
     return (
         _of(live, patients)
-        # The first of its resection: a window, not a subquery per row (SQLite, without
-        # statistics, searched that by the resection date's index).
-        .annotate(
-            rank=Window(
-                RowNumber(), partition_by=[F("patient_id"), F("resection_date")], order_by="id"
-            )
-        )
-        .filter(rank=1)
-        .annotate(
-            next_at=Subquery(
-                same_patient.filter(resection_date__gt=OuterRef("resection_date"))
-                .order_by("resection_date")
-                .values("resection_date")[:1]
-            )
-        )
         .order_by()
-        .values_list(*COLUMNS)
+        .values("patient_id", "resection_date")
+        .annotate(first=Min("id"))
+        .values_list("patient_id", "resection_date", "first")
     )
 
 
@@ -152,30 +134,44 @@ def in_force(frame, history):
 
 
 def events_query(patients=None):
-    """The recurrences, deaths and last follow-up of each resection: each event given to
-    the latest resection before its date, or to the first one on its own day."""
-    live = Assessment.objects.exclude(status=Assessment.Status.VOIDED)
-    same_patient = live.filter(patient_id=OuterRef("patient_id")).order_by()
-    before = same_patient.filter(resection_date__lt=OuterRef("date"))
-    first = same_patient.order_by("resection_date").values("resection_date")[:1]
+    """Every recorded follow-up event: its patient, date and kind."""
     recorded = FollowUpEvent.objects.filter(status=FollowUpEvent.Status.RECORDED)
+    return _of(recorded, patients).order_by().values_list(*EVENT_COLUMNS)
+
+
+def events_per_resection(events, frame):
+    """The first recurrence, first death and last event of each resection: each event
+    given to the latest resection before its date, or to the first one on its own day
+    (none before the patient's first resection)."""
+    import pandas as pd
+
+    # An empty read has columns of objects: merge_asof matches the patients' types.
+    events = events.astype({"patient_id": "int64"})
+    events = events.assign(date=_dates(events["date"])).sort_values("date")
+    resections = frame[["patient_id", "resection_date"]].astype({"patient_id": "int64"})
+    resections = resections.sort_values("resection_date")
+    events = pd.merge_asof(
+        events,
+        resections,
+        left_on="date",
+        right_on="resection_date",
+        by="patient_id",
+        allow_exact_matches=False,
+    )
+    first = frame.groupby("patient_id")["resection_date"].min()
+    events["resection_date"] = events["resection_date"].fillna(events["patient_id"].map(first))
+    events = events[events["resection_date"] <= events["date"]]
     return (
-        _of(recorded, patients)
-        .annotate(
-            resection=Coalesce(
-                Subquery(before.order_by("-resection_date").values("resection_date")[:1]),
-                Subquery(first),
-            )
+        events.assign(
+            recurrence_at=events["date"].where(events["kind"] == FollowUpEvent.Kind.RECURRENCE),
+            death_at=events["date"].where(events["kind"] == FollowUpEvent.Kind.DEATH),
         )
-        .filter(resection__lte=F("date"))
-        .order_by()
-        .values("patient_id", "resection")
-        .annotate(
-            recurrence_at=Min("date", filter=Q(kind=FollowUpEvent.Kind.RECURRENCE)),
-            death_at=Min("date", filter=Q(kind=FollowUpEvent.Kind.DEATH)),
-            last_seen_at=Max("date"),
+        .groupby(["patient_id", "resection_date"], as_index=False)
+        .agg(
+            recurrence_at=("recurrence_at", "min"),
+            death_at=("death_at", "min"),
+            last_seen_at=("date", "max"),
         )
-        .values_list("patient_id", "resection", "recurrence_at", "death_at", "last_seen_at")
     )
 
 
@@ -220,14 +216,16 @@ def load_frame(patients=None):
 
     frame = _read(resections_query(patients), COLUMNS)
     frame["resection_date"] = _dates(frame["resection_date"])
+    frame = frame.sort_values(["patient_id", "resection_date"], ignore_index=True)
+    frame["next_at"] = frame.groupby("patient_id")["resection_date"].shift(-1)
     history = _read(history_query(patients), HISTORY_COLUMNS)
     frame = frame.join(in_force(frame, history), on="id")
     frame["prior_sessions"] = frame["prior_sessions"].fillna(0).astype("int64")
     keys = ["patient_id", "resection_date"]
-    for query, columns in ((events_query, EVENT_COLUMNS), (sessions_query, SESSION_COLUMNS)):
-        rows = _read(query(patients), columns)
-        rows["resection_date"] = _dates(rows["resection_date"])
-        frame = frame.merge(rows, on=keys, how="left")
+    events = events_per_resection(_read(events_query(patients), EVENT_COLUMNS), frame)
+    sessions = _read(sessions_query(patients), SESSION_COLUMNS)
+    sessions["resection_date"] = _dates(sessions["resection_date"])
+    frame = frame.merge(events, on=keys, how="left").merge(sessions, on=keys, how="left")
     for name in ("next_at", "recurrence_at", "death_at", "last_seen_at", "session_at"):
         frame[name] = (_dates(frame[name]) - frame["resection_date"]).dt.days
     # A session after the next resection is not this resection's.
