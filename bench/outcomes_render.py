@@ -1,6 +1,7 @@
 """The outcomes page's two render times, in a fresh process on a seeded database: the
-first render after the start (nothing cached, every library imported by it), and the
-next render after a change of the record (a follow-up event recorded): of the newest
+first render after the start (nothing cached; the libraries imported as a worker imports
+them, by the site's WSGI module), and the next render after a change of the record (a
+follow-up event recorded): of the newest
 assessment's patient, and of a patient in every group the page compares (a high-risk
 resection recommended a first session, censored past the landmark), which fits and
 draws again all but the low-risk curve. Prints JSON.
@@ -8,6 +9,7 @@ draws again all but the low-risk curve. Prints JSON.
 Run by bench/run.py with the site's environment: python bench/outcomes_render.py
 """
 
+import importlib
 import json
 import os
 import sys
@@ -18,10 +20,11 @@ started = time.perf_counter()
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tace_site.settings")
 
-import django  # noqa: E402
 import pandas as pd  # noqa: E402
 
-django.setup()
+# As gunicorn starts a worker: the site's WSGI module sets Django up and imports the
+# page's libraries.
+importlib.import_module("tace_site.wsgi")
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.cache import cache  # noqa: E402

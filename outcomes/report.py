@@ -13,8 +13,9 @@ resection, at day 0. A session counts only for the resection of the assessment i
 linked to, and only up to the next resection. The recommendation, risk level and
 prior sessions are those in force when the first session's window closed (day 42),
 from the assessment's history; the ruleset is that of the first version that gave
-the recommendation. The database groups the events and sessions per resection; the
-rest is done on whole columns (pandas), never row by row in Python.
+the recommendation. The database gives the resections and the first sessions grouped,
+the versions and events flat; the rest is done on whole columns (pandas), never row
+by row in Python.
 """
 
 import hashlib
@@ -25,12 +26,7 @@ from django.db.models import (
     F,
     Max,
     Min,
-    OuterRef,
-    Q,
-    Subquery,
-    Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
 from django.utils.translation import gettext_lazy as _
 
 from assessments import rules
@@ -75,7 +71,7 @@ def resection_years() -> list[int]:
 # The record, one row per resection
 
 
-COLUMNS = ["id", "patient_id", "resection_date", "next_at"]
+COLUMNS = ["patient_id", "resection_date", "id"]
 HISTORY_COLUMNS = [
     "id",
     "history_date",
@@ -85,7 +81,7 @@ HISTORY_COLUMNS = [
     "prior_adjuvant_tace_sessions",
     "ruleset",
 ]
-EVENT_COLUMNS = ["patient_id", "resection_date", "recurrence_at", "death_at", "last_seen_at"]
+EVENT_COLUMNS = ["patient_id", "date", "kind"]
 SESSION_COLUMNS = ["patient_id", "resection_date", "session_at"]
 
 
@@ -95,28 +91,14 @@ def _of(queryset, patients, field="patient_id"):
 
 
 def resections_query(patients=None):
-    """One row per resection (its first assessment not voided) and its next resection."""
+    """One row per resection: the patient, the date, its first assessment not voided."""
     live = Assessment.objects.exclude(status=Assessment.Status.VOIDED)
-    same_patient = live.filter(patient_id=OuterRef("patient_id"))
     return (
         _of(live, patients)
-        # The first of its resection: a window, not a subquery per row (SQLite, without
-        # statistics, searched that by the resection date's index).
-        .annotate(
-            rank=Window(
-                RowNumber(), partition_by=[F("patient_id"), F("resection_date")], order_by="id"
-            )
-        )
-        .filter(rank=1)
-        .annotate(
-            next_at=Subquery(
-                same_patient.filter(resection_date__gt=OuterRef("resection_date"))
-                .order_by("resection_date")
-                .values("resection_date")[:1]
-            )
-        )
         .order_by()
-        .values_list(*COLUMNS)
+        .values("patient_id", "resection_date")
+        .annotate(first=Min("id"))
+        .values_list("patient_id", "resection_date", "first")
     )
 
 
@@ -137,7 +119,7 @@ def in_force(frame, history):
     import pandas as pd
 
     history = history.merge(frame[["id", "resection_date"]], on="id")
-    saved = pd.to_datetime(history["history_date"], utc=True).dt.tz_localize(None)
+    saved = pd.to_datetime(history["history_date"], utc=True, format="ISO8601").dt.tz_localize(None)
     closes = history["resection_date"] + pd.Timedelta(days=WINDOW_END_DAYS + 1)
     kept = history[(saved < closes) | (history["history_type"] == "+")]
     current = kept.groupby("id").tail(1).set_index("id")
@@ -152,30 +134,44 @@ def in_force(frame, history):
 
 
 def events_query(patients=None):
-    """The recurrences, deaths and last follow-up of each resection: each event given to
-    the latest resection before its date, or to the first one on its own day."""
-    live = Assessment.objects.exclude(status=Assessment.Status.VOIDED)
-    same_patient = live.filter(patient_id=OuterRef("patient_id")).order_by()
-    before = same_patient.filter(resection_date__lt=OuterRef("date"))
-    first = same_patient.order_by("resection_date").values("resection_date")[:1]
+    """Every recorded follow-up event: its patient, date and kind."""
     recorded = FollowUpEvent.objects.filter(status=FollowUpEvent.Status.RECORDED)
+    return _of(recorded, patients).order_by().values_list(*EVENT_COLUMNS)
+
+
+def events_per_resection(events, frame):
+    """The first recurrence, first death and last event of each resection: each event
+    given to the latest resection before its date, or to the first one on its own day
+    (none before the patient's first resection)."""
+    import pandas as pd
+
+    # An empty read has columns of objects: merge_asof matches the patients' types.
+    events = events.astype({"patient_id": "int64"})
+    events = events.assign(date=_dates(events["date"])).sort_values("date")
+    resections = frame[["patient_id", "resection_date"]].astype({"patient_id": "int64"})
+    resections = resections.sort_values("resection_date")
+    events = pd.merge_asof(
+        events,
+        resections,
+        left_on="date",
+        right_on="resection_date",
+        by="patient_id",
+        allow_exact_matches=False,
+    )
+    first = frame.groupby("patient_id")["resection_date"].min()
+    events["resection_date"] = events["resection_date"].fillna(events["patient_id"].map(first))
+    events = events[events["resection_date"] <= events["date"]]
     return (
-        _of(recorded, patients)
-        .annotate(
-            resection=Coalesce(
-                Subquery(before.order_by("-resection_date").values("resection_date")[:1]),
-                Subquery(first),
-            )
+        events.assign(
+            recurrence_at=events["date"].where(events["kind"] == FollowUpEvent.Kind.RECURRENCE),
+            death_at=events["date"].where(events["kind"] == FollowUpEvent.Kind.DEATH),
         )
-        .filter(resection__lte=F("date"))
-        .order_by()
-        .values("patient_id", "resection")
-        .annotate(
-            recurrence_at=Min("date", filter=Q(kind=FollowUpEvent.Kind.RECURRENCE)),
-            death_at=Min("date", filter=Q(kind=FollowUpEvent.Kind.DEATH)),
-            last_seen_at=Max("date"),
+        .groupby(["patient_id", "resection_date"], as_index=False)
+        .agg(
+            recurrence_at=("recurrence_at", "min"),
+            death_at=("death_at", "min"),
+            last_seen_at=("date", "max"),
         )
-        .values_list("patient_id", "resection", "recurrence_at", "death_at", "last_seen_at")
     )
 
 
@@ -195,24 +191,43 @@ def sessions_query(patients=None):
     )
 
 
+def _read(queryset, columns):
+    """The rows of a values_list query as a frame, from the database's cursor: pandas
+    converts the dates column by column (load_frame), not the ORM value by value."""
+    import pandas as pd
+    from django.db import connections
+
+    sql, params = queryset.query.get_compiler(queryset.db).as_sql()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
+
+
+def _dates(column):
+    import pandas as pd
+
+    return pd.to_datetime(column, format="ISO8601")
+
+
 def load_frame(patients=None):
     """The resections as a pandas frame, with the days each date lies after its resection;
     patients: only theirs (ids), else every patient's."""
     import numpy as np
-    import pandas as pd
 
-    frame = pd.DataFrame.from_records(list(resections_query(patients)), columns=COLUMNS)
-    frame["resection_date"] = pd.to_datetime(frame["resection_date"])
-    history = pd.DataFrame.from_records(list(history_query(patients)), columns=HISTORY_COLUMNS)
+    frame = _read(resections_query(patients), COLUMNS)
+    frame["resection_date"] = _dates(frame["resection_date"])
+    frame = frame.sort_values(["patient_id", "resection_date"], ignore_index=True)
+    frame["next_at"] = frame.groupby("patient_id")["resection_date"].shift(-1)
+    history = _read(history_query(patients), HISTORY_COLUMNS)
     frame = frame.join(in_force(frame, history), on="id")
     frame["prior_sessions"] = frame["prior_sessions"].fillna(0).astype("int64")
     keys = ["patient_id", "resection_date"]
-    for query, columns in ((events_query, EVENT_COLUMNS), (sessions_query, SESSION_COLUMNS)):
-        rows = pd.DataFrame.from_records(list(query(patients)), columns=columns)
-        rows["resection_date"] = pd.to_datetime(rows["resection_date"])
-        frame = frame.merge(rows, on=keys, how="left")
+    events = events_per_resection(_read(events_query(patients), EVENT_COLUMNS), frame)
+    sessions = _read(sessions_query(patients), SESSION_COLUMNS)
+    sessions["resection_date"] = _dates(sessions["resection_date"])
+    frame = frame.merge(events, on=keys, how="left").merge(sessions, on=keys, how="left")
     for name in ("next_at", "recurrence_at", "death_at", "last_seen_at", "session_at"):
-        frame[name] = (pd.to_datetime(frame[name]) - frame["resection_date"]).dt.days
+        frame[name] = (_dates(frame[name]) - frame["resection_date"]).dt.days
     # A session after the next resection is not this resection's.
     frame.loc[frame["session_at"] > frame["next_at"], "session_at"] = np.nan
     # The first endpoint; a recurrence and a death the same day: the recurrence.
@@ -464,9 +479,12 @@ def _fitted(kind: str, fit, *data):
 
 
 def _at_risk(months, at):
+    """How many are followed at least to at (a month, or an array of months)."""
     import numpy as np
 
-    return int(np.count_nonzero(months >= at))
+    ordered = np.sort(months)
+    counts = len(ordered) - np.searchsorted(ordered, at, side="left")
+    return int(counts) if np.ndim(counts) == 0 else counts.tolist()
 
 
 def _crossing(series, months, *, level=0.5):
@@ -569,38 +587,32 @@ def log_rank_p(a, b) -> float:
     return _fitted("log_rank", test, _counted(a, ["days", "event"]), _counted(b, ["days", "event"]))
 
 
-def _ratio(summary, name) -> tuple[float, float, float]:
-    row = summary.loc[name]
-    return (
-        float(row["exp(coef)"]),
-        float(row["exp(coef) lower 95%"]),
-        float(row["exp(coef) upper 95%"]),
+def _hazard_ratio(counted, start=None) -> tuple[float, float, float] | None:
+    """covariate 1 against 0 in the counted rows (outcomes.cox); start: entry times."""
+    from . import cox
+
+    fit = cox.fit(
+        start=counted["start"] if start else None,
+        stop=counted["stop"],
+        event=counted["event"],
+        covariate=counted["covariate"],
+        weight=counted["weight"],
     )
+    return None if fit is None else (fit.ratio, fit.lower, fit.upper)
 
 
-def cox_hr(a, b) -> tuple[float, float, float]:
-    """Group a against group b, a Cox model (Efron's ties, on the distinct rows weighted
-    by their counts)."""
+def cox_hr(a, b) -> tuple[float, float, float] | None:
+    """Group a against group b, a Cox model (Efron's ties)."""
     import pandas as pd
-    from lifelines import CoxPHFitter
 
-    data = _counted(
-        pd.DataFrame(
-            {
-                "days": pd.concat([a["days"], b["days"]]),
-                "event": pd.concat([a["event"], b["event"]]).astype(int),
-                "group": [1] * len(a) + [0] * len(b),
-            }
-        ),
-        ["days", "event", "group"],
+    data = pd.DataFrame(
+        {
+            "stop": pd.concat([a["days"], b["days"]]),
+            "event": pd.concat([a["event"], b["event"]]).astype(int),
+            "covariate": [1] * len(a) + [0] * len(b),
+        }
     )
-    return _fitted(
-        "cox",
-        lambda data: _ratio(
-            CoxPHFitter().fit(data, "days", "event", weights_col="weight").summary, "group"
-        ),
-        data,
-    )
+    return _hazard_ratio(_counted(data, ["stop", "event", "covariate"]))
 
 
 def compare(groups) -> Comparison:
@@ -610,6 +622,8 @@ def compare(groups) -> Comparison:
         (_a_label, a), (_b_label, b) = groups
         comparison.p = log_rank_p(a, b)
         comparison.hr = cox_hr(a, b)
+        if comparison.hr is None:
+            comparison.p, comparison.why_not = None, "not_estimable"
     return comparison
 
 
@@ -679,8 +693,10 @@ def aalen_johansen(frame, *, label) -> Incidence:
                 "death": values[DEATH],
             }
         )
-    for time, value in zip(recurrence.index.tolist(), recurrence.tolist(), strict=True):
-        at_risk = _at_risk(months, time)
+    times = recurrence.index.tolist()
+    for time, value, at_risk in zip(
+        times, recurrence.tolist(), _at_risk(months, times), strict=True
+    ):
         result.steps.append(
             (float(time), at_risk, float(value) if at_risk >= MIN_AT_RISK else None)
         )
@@ -741,22 +757,8 @@ def time_varying_rows(cohort):
     return pd.concat([untreated, treated], ignore_index=True), given
 
 
-def _time_varying_hr(counted) -> tuple[float, float, float]:
-    import warnings
-
-    from lifelines import CoxTimeVaryingFitter
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fitter = CoxTimeVaryingFitter().fit(
-            counted.assign(id=range(len(counted))),
-            id_col="id",
-            event_col="event",
-            start_col="start",
-            stop_col="stop",
-            weights_col="weight",
-        )
-    return _ratio(fitter.summary, "tace")
+def _time_varying_hr(counted) -> tuple[float, float, float] | None:
+    return _hazard_ratio(counted.rename(columns={"tace": "covariate"}), start=True)
 
 
 def tace_comparison(frame, *, landmark: int) -> TaceComparison:
@@ -783,6 +785,7 @@ def tace_comparison(frame, *, landmark: int) -> TaceComparison:
         result.cox_hr = _fitted(
             "cox_time_varying", _time_varying_hr, _counted(rows, ["start", "stop", "tace", "event"])
         )
+        result.cox_why_not = "" if result.cox_hr else "not_estimable"
     return result
 
 

@@ -32,6 +32,7 @@ CHARTS = {
 WHY_NOT = {
     "small": _("not computed: a group has fewer than 10 patients"),
     "no_events": _("not computed: a group has no event"),
+    "not_estimable": _("not computed: the model has no finite estimate"),
 }
 
 
@@ -76,10 +77,9 @@ def _frame(version: str):
     return frame
 
 
-def _report(filters: outcomes.Filters) -> tuple[outcomes.Report, str]:
-    """The report, and the key it is cached under."""
+def _report(filters: outcomes.Filters, version: str) -> tuple[outcomes.Report, str]:
+    """The report of the record at version, and the key it is cached under."""
     today = timezone.localdate()
-    version = queries.record_version()
     key = f"outcomes:{version}:{filters.year}:{filters.ruleset}:{filters.landmark}:{today}"
     return cache.get_or_set(
         key,
@@ -88,14 +88,18 @@ def _report(filters: outcomes.Filters) -> tuple[outcomes.Report, str]:
     ), key
 
 
-def _form(request) -> OutcomesFilterForm:
-    return OutcomesFilterForm(request.GET or None, years=outcomes.resection_years())
+def _form(request, version: str) -> OutcomesFilterForm:
+    """The filters; the years offered kept with the record version (finding the first
+    and last resection reads every assessment)."""
+    years = cache.get_or_set(f"outcomes:years:{version}", outcomes.resection_years, CACHE_SECONDS)
+    return OutcomesFilterForm(request.GET or None, years=years)
 
 
 @audited_permission_required("assessments.view_outcomes")
 @require_http_methods(["GET"])
 def outcomes_page(request):
-    form = _form(request)
+    version = queries.record_version()
+    form = _form(request, version)
     if form.is_bound and not form.is_valid():
         audit.log_event(
             action=AuditEvent.Action.VIEW_OUTCOMES,
@@ -104,7 +108,7 @@ def outcomes_page(request):
         )
         return render(request, "outcomes/outcomes.html", {"form": form}, status=400)
     filters = form.filters() if form.is_bound else outcomes.Filters()
-    report, _key = _report(filters)
+    report, _key = _report(filters, version)
     audit.log_event(
         action=AuditEvent.Action.VIEW_OUTCOMES,
         request=request,
@@ -272,7 +276,8 @@ def _incidence_rows(report: outcomes.Report):
 def outcomes_csv(request, chart):
     if chart not in CHARTS:
         raise Http404
-    form = _form(request)
+    version = queries.record_version()
+    form = _form(request, version)
     if form.is_bound and not form.is_valid():
         errors = "; ".join(
             f"{form.fields[name].label}: {' '.join(messages)}"
@@ -280,7 +285,7 @@ def outcomes_csv(request, chart):
         )
         return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
     filters = form.filters() if form.is_bound else outcomes.Filters()
-    report, _key = _report(filters)
+    report, _key = _report(filters, version)
     audit.log_event(
         action=AuditEvent.Action.EXPORT,
         request=request,

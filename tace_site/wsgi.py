@@ -13,3 +13,13 @@ errors = [
 ]
 if errors:
     raise SystemCheckError("\n".join(f"{error.msg}\nHINT: {error.hint}" for error in errors))
+
+# What a worker would otherwise load on the first request that needs it, loaded as it
+# starts: the URLs and every view module they import, and the outcomes page's
+# libraries, lifelines (scipy, pandas) and matplotlib (1 to 2 s in all). Commands and
+# tests import the page's libraries only when they draw.
+import lifelines  # noqa: E402, F401
+import matplotlib.figure  # noqa: E402, F401
+from django.urls import get_resolver  # noqa: E402
+
+get_resolver().url_patterns  # noqa: B018

@@ -136,12 +136,12 @@ def test_statsmodels_agrees_with_the_page(demo):
     _chi2, p = survdiff(durations, status, high)
     assert report.by_risk.p == pytest.approx(p, rel=1e-6)
     cox = PHReg(durations, high[:, None], status=status, ties="efron").fit()
-    # The page fits the distinct rows weighted by their counts; lifelines' Efron
-    # correction for weighted ties differs from the unweighted one by far less than 0.1%.
-    assert report.by_risk.hr[0] == pytest.approx(np.exp(cox.params[0]), rel=1e-3)
+    # The page fits the distinct rows weighted by their counts, each counted as that many
+    # resections in Efron's ties: the unweighted fit's figures.
+    assert report.by_risk.hr[0] == pytest.approx(np.exp(cox.params[0]), rel=1e-6)
     lower, upper = np.exp(cox.conf_int()[0])
-    assert report.by_risk.hr[1] == pytest.approx(lower, rel=1e-3)
-    assert report.by_risk.hr[2] == pytest.approx(upper, rel=1e-3)
+    assert report.by_risk.hr[1] == pytest.approx(lower, rel=1e-6)
+    assert report.by_risk.hr[2] == pytest.approx(upper, rel=1e-6)
 
     # TACE given: the landmark (log-rank) and the time-varying Cox model.
     cohort = [r for r in rows if r["risk"] == rules.HIGH and r["first_session"]]
@@ -181,8 +181,8 @@ def test_statsmodels_agrees_with_the_page(demo):
             entry=np.array(starts, dtype=float) + 1e-6,
             ties="efron",
         ).fit()
-        assert report.by_tace.cox_hr[0] == pytest.approx(np.exp(fit.params[0]), rel=1e-3)
+        assert report.by_tace.cox_hr[0] == pytest.approx(np.exp(fit.params[0]), rel=1e-6)
         lower, upper = np.exp(fit.conf_int()[0])
-        assert report.by_tace.cox_hr[1] == pytest.approx(lower, rel=1e-3)
-        assert report.by_tace.cox_hr[2] == pytest.approx(upper, rel=1e-3)
+        assert report.by_tace.cox_hr[1] == pytest.approx(lower, rel=1e-6)
+        assert report.by_tace.cox_hr[2] == pytest.approx(upper, rel=1e-6)
     assert report.by_tace.cox_hr is not None

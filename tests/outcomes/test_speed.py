@@ -1,6 +1,9 @@
 """After a change of the record the page reads again only the patients it changed, and
 fits again only the groups whose figures it changed; the result is that of a full read."""
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -118,3 +121,23 @@ def test_a_write_committed_after_a_later_one_is_read_again(made, clinician):
     event(made["L6-3"], "no_recurrence", 30)
     updated = views._frame(queries.record_version())
     assert full_report(updated) == full_report(outcomes.load_frame())
+
+
+@pytest.mark.parametrize(
+    "module, imported",
+    [("tace_site.wsgi", True), ("tace_site.urls", False)],
+    ids=["a server worker", "a command or test"],
+)
+def test_the_pages_libraries_are_imported_as_a_server_worker_starts(module, imported):
+    """A worker imports lifelines and matplotlib as it loads the site's WSGI module, so
+    the page's first request does not wait for them; commands and tests do not."""
+    probe = (
+        "import importlib, sys, django; django.setup(); importlib.import_module(sys.argv[1]); "
+        "print('lifelines' in sys.modules, 'matplotlib.figure' in sys.modules)"
+    )
+    env = {**os.environ, "DJANGO_DEBUG": "1", "DJANGO_SETTINGS_MODULE": "tace_site.settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", probe, module], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(imported)] * 2
