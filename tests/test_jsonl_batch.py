@@ -10,10 +10,12 @@ import json
 
 import pytest
 from django.core.management import call_command
-from django.forms import ChoiceField
+from django.forms import BoundField, ChoiceField
+from django.http import QueryDict
 
 from assessments import rules
-from assessments.forms import RULESET_FORMS, AssessmentForm, CodeField
+from assessments.forms import AMEND_FORMS, RULESET_FORMS, AssessmentForm, CodeField, VoidForm
+from assessments.forms.fields import ByNameBoundField
 from assessments.management.commands import recommend as command
 from tests.test_commands import recommend
 from tests.test_json_input import BASE, NOT_A_VALUE, PANEL, line
@@ -78,6 +80,28 @@ def test_grouped_and_lazy_choices_are_checked_as_django_checks():
         assert field.valid_value(value) is expected
     grouped.choices = [("c", "C")]  # new choices: new codes
     assert grouped.valid_value("c") and not grouped.valid_value("a")
+
+
+@pytest.mark.parametrize(
+    "form_class", [*RULESET_FORMS.values(), AssessmentForm, AMEND_FORMS["4"], VoidForm]
+)
+def test_json_fields_read_the_value_the_widget_reads(form_class):
+    """ByNameBoundField reads data.get(name): what the widget itself reads, from a dict
+    or a form-encoded body alike; a widget that reads otherwise keeps Django's way."""
+    names = list(form_class.base_fields)
+    for data in [
+        {name: f"v-{name}" for name in names},
+        QueryDict("&".join(f"{name}=a&{name}=b" for name in names)),
+    ]:
+        form = form_class(data=data, json_input=True)
+        by_name = [form[name] for name in names if isinstance(form[name], ByNameBoundField)]
+        assert by_name
+        for bound in form:
+            assert bound.data == BoundField.data.fget(bound), bound.name
+    assert not isinstance(
+        AssessmentForm(data={}, json_input=True)["confirm_duplicate"], ByNameBoundField
+    )
+    assert type(form_class(data={})[names[0]]) is BoundField  # the web form: Django's own
 
 
 @pytest.mark.parametrize("ruleset", RULESETS)
