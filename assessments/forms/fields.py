@@ -112,9 +112,10 @@ class NumberText(JsonTypedField):
 class DecimalField(NumberText, forms.DecimalField):
     """A decimal with a point: a JSON number or a string of ASCII digits."""
 
-    # to_python gives None or a Decimal, never "", [], () or {}: comparing a Decimal
-    # with each of those (Django's emptiness test, three times a value) costs an ABC check.
-    empty_values = [None]
+    # to_python gives None or a Decimal, never "", [], () or {}; and a set, because
+    # comparing a Decimal with None (Django's emptiness test, three times a value) costs
+    # an ABC check, where a set compares hashes.
+    empty_values = frozenset({None})
 
     def to_python(self, value):
         if self.not_given(value):
@@ -141,6 +142,7 @@ class IntegerField(NumberText, forms.IntegerField):
 
     inputmode = "numeric"
     pattern = INTEGER_TEXT
+    empty_values = frozenset({None})  # to_python gives None or an int (see DecimalField)
 
     def to_python(self, value):
         if self.not_given(value):
@@ -155,6 +157,8 @@ class IntegerField(NumberText, forms.IntegerField):
 class CodeField(JsonTypedField, forms.ChoiceField):
     """One of a list of codes, given as a string."""
 
+    empty_values = frozenset({None, ""})  # to_python gives a string (see DecimalField)
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         codes = ", ".join(str(code) for code, label in self.choices if code)
@@ -167,6 +171,21 @@ class CodeField(JsonTypedField, forms.ChoiceField):
         if not isinstance(value, str) or value == "":  # "" in JSON: not a code
             raise self.invalid()
         return value
+
+    _codes = (None, None)  # (the list of choices, its codes as strings)
+
+    def valid_value(self, value):
+        """ChoiceField's test, with the codes made into a set once per list of choices
+        rather than compared one by one for every value (a batch checks thousands)."""
+        choices = self.choices
+        if self._codes[0] is not choices:
+            flat = isinstance(choices, list) and all(
+                type(c[1]) not in (list, tuple) for c in choices
+            )
+            codes = frozenset(str(code) for code, _label in choices) if flat else None
+            self._codes = (choices, codes)  # None: lazy choices, or groups of choices
+        codes = self._codes[1]
+        return super().valid_value(value) if codes is None else str(value) in codes
 
 
 class TextField(JsonTypedField, forms.CharField):
@@ -189,6 +208,19 @@ class DateField(JsonTypedField, forms.DateField):
         return super().to_python(value)
 
 
+class ByNameBoundField(forms.BoundField):
+    """A bound field whose widget reads its value as data.get(name): the value read so
+    directly, without two calls through the form and the widget for every value."""
+
+    @property
+    def data(self):
+        return self.form.data.get(self.html_name)
+
+
+# The widgets that read a value as data.get(name) (Widget's and ChoiceWidget's own).
+READ_BY_NAME = {forms.Widget.value_from_datadict, forms.widgets.ChoiceWidget.value_from_datadict}
+
+
 class JsonInputMixin:
     """`json_input=True` applies the contract's JSON typing rules to every field."""
 
@@ -197,6 +229,13 @@ class JsonInputMixin:
         self.json_input = json_input
         for field in self.fields.values():
             field.json_input = json_input
+            widget = field.widget
+            if (
+                json_input
+                and type(widget).value_from_datadict in READ_BY_NAME
+                and not getattr(widget, "allow_multiple_selected", False)
+            ):
+                field.bound_field_class = ByNameBoundField
 
 
 class ConfirmField(JsonTypedField, forms.Field):

@@ -1,3 +1,7 @@
+import contextlib
+import itertools
+import multiprocessing
+import os
 import sys
 
 from django.conf import settings
@@ -29,6 +33,39 @@ def score(text: str, ruleset: str, validate: JsonValidator, language: str = "en"
     return output, True
 
 
+# Input longer than CHUNK lines, from a file or a pipe, is scored CHUNK lines at a time by
+# one process per core: each line is scored on its own, so the output is the same, and
+# it is written in the order of the input.
+CHUNK = 2000
+
+
+def score_chunk(lines: list[str], ruleset: str, validate: JsonValidator, language: str):
+    """Score lines of JSON Lines; return (the output lines, whether every line was valid)."""
+    outputs, all_valid = [], True
+    for line in lines:
+        result, valid = score(line, ruleset, validate, language)
+        all_valid &= valid
+        outputs.append(encode(result) + "\n")
+    return "".join(outputs), all_valid
+
+
+_worker = {}  # a pool worker's arguments to score_chunk, set once by start_worker
+
+
+def start_worker(ruleset: str, language: str) -> None:
+    validate = JsonValidator(RULESET_FORMS[ruleset])  # one form per worker, reused
+    _worker.update(ruleset=ruleset, validate=validate, language=language)
+
+
+def score_in_worker(lines: list[str]):
+    return score_chunk(lines, **_worker)
+
+
+def chunks(lines):
+    while chunk := list(itertools.islice(lines, CHUNK)):
+        yield chunk
+
+
 class Command(BaseCommand):
     help = (
         "Read rule inputs as one JSON object on stdin and print the adjuvant TACE "
@@ -58,13 +95,34 @@ class Command(BaseCommand):
         out = self.stdout
         validate = JsonValidator(RULESET_FORMS[ruleset])
         if jsonl:
-            all_valid = True
-            for line in sys.stdin:
-                result, valid = score(line, ruleset, validate, language)
-                all_valid &= valid
-                out.write(encode(result))
+            all_valid = self.score_lines(sys.stdin, ruleset, validate, language)
         else:
             result, all_valid = score(sys.stdin.read(), ruleset, validate, language)
             out.write(encode(result))
         if not all_valid:
             raise SystemExit(INVALID)
+
+    def score_lines(self, lines, ruleset: str, validate: JsonValidator, language: str) -> bool:
+        """Write one output line per input line, in order; return whether all were valid.
+
+        Lines typed at a terminal are scored as they come; a longer input, by a pool.
+        """
+        all_valid = True
+        with contextlib.ExitStack() as stack:
+            if lines.isatty():
+                results = (score_chunk([line], ruleset, validate, language) for line in lines)
+            else:
+                batches = chunks(lines)
+                batches = itertools.chain([first := next(batches, [])], batches)
+                cores = len(os.sched_getaffinity(0))
+                if len(first) < CHUNK or cores < 2:
+                    results = (score_chunk(b, ruleset, validate, language) for b in batches)
+                else:
+                    pool = multiprocessing.get_context("fork").Pool(
+                        cores, start_worker, (ruleset, language)
+                    )
+                    results = stack.enter_context(pool).imap(score_in_worker, batches)
+            for text, valid in results:
+                all_valid &= valid
+                self.stdout.write(text, ending="")
+        return all_valid
