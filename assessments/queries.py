@@ -322,7 +322,7 @@ def filtered_assessments(params, *, today: date | None = None):
     given = AssessmentFilterForm(params).given()
     filters = {name: (params.get(name) or "").strip() for name in LIST_FILTERS}
     filters["query"] = filters.pop("q")
-    filters["show_voided"] = params.get("voided") == "1"
+    filters["show_voided"] = given["voided"]
     filters["sort"] = given.get("sort") or "-assessed"
     filters["window"] = given.get("window", "")
     filters["status"] = given.get("status", "")

@@ -45,6 +45,8 @@ def test_filters(clinician_client, rows, other_clinician):
     client = clinician_client
     assert listed(client) == ["C-3", "B-2", "A-1"]  # newest first, voided left out
     assert listed(client, voided="1") == ["D-4", "C-3", "B-2", "A-1"]
+    # Only the box's own value includes them, as the list's links have always sent it.
+    assert listed(client, voided="0") == listed(client, voided="on") == ["C-3", "B-2", "A-1"]
     assert listed(client, status="draft") == ["B-2", "A-1"]
     assert listed(client, status="signed") == ["C-3"]
     assert listed(client, status="voided") == ["D-4"]
