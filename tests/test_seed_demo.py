@@ -9,7 +9,7 @@ from django.test import override_settings
 from assessments import audit, rules
 from assessments.audit import first_broken_link
 from assessments.models import Assessment, AuditEvent, FollowUpEvent, HistoryAction, Patient
-from tests.conftest import record
+from tests.factories import record
 
 pytestmark = pytest.mark.django_db
 
