@@ -245,3 +245,14 @@ def test_admin_user_list_shows_roles(client, clinician, consultant, django_user_
     assert '<td class="field-roles">Clinicians</td>' in html
     assert '<td class="field-roles">Consultants, Reviewers</td>' in html
     assert '<td class="field-roles">Administrator</td>' in html
+
+
+@pytest.mark.parametrize("name", ["q", "user"])
+def test_a_search_its_form_refuses_is_left_out_not_an_error(reviewer_client, rows, name):
+    """The list's search and the audit log's user go through their forms, as the other
+    filters do: a NUL (which PostgreSQL cannot hold in a string) is not searched for."""
+    url = reverse("assessments:list" if name == "q" else "assessments:audit_log")
+    response = reviewer_client.get(url, {name: "A-\x00"})
+    assert response.status_code == 200
+    if name == "q":
+        assert len(response.context["page"].object_list) == 3
