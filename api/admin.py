@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from .management.commands.api_token import revoke
 from .models import ApiToken
+from .tokens import revoke
 
 
 @admin.register(ApiToken)

@@ -312,17 +312,16 @@ MORE_FILTERS = (
     "resection_from",
     "resection_to",
 )
-# The list's filters that assessments_matching takes under the same name; with q, all of them.
+# The list's filters that assessments_matching takes under the same name (q is its query).
 MATCHED = ("status", "recommendation", *MORE_FILTERS)
-LIST_FILTERS = ("q", *MATCHED)
 
 
 def filtered_assessments(params, *, today: date | None = None):
     """The list's rows for its query string; return (queryset, the filters as understood)."""
     given = AssessmentFilterForm(params).given()
-    filters = {name: (params.get(name) or "").strip() for name in LIST_FILTERS}
-    filters["query"] = filters.pop("q")
-    filters["show_voided"] = params.get("voided") == "1"
+    filters = {name: (params.get(name) or "").strip() for name in MATCHED}
+    filters["query"] = given.get("q", "")
+    filters["show_voided"] = given["voided"]
     filters["sort"] = given.get("sort") or "-assessed"
     filters["window"] = given.get("window", "")
     filters["status"] = given.get("status", "")
@@ -397,6 +396,7 @@ def filtered_events(params):
     given = AuditFilterForm(params).given()
     events = AuditEvent.objects.select_related("patient")
     filters = {name: (params.get(name) or "").strip() for name in AUDIT_FILTERS}
+    filters["user"] = given.get("user", "")
     if filters["user"]:
         # Upper() on both sides: what iexact means, answered from auditevent_username_idx.
         events = events.alias(username_upper=Upper("username")).filter(

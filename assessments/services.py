@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import rules
-from .models import Assessment, FollowUpEvent, HistoryAction, Patient, person_name
+from .models import Assessment, FollowUpEvent, HistoryAction, Patient, VersionedRecord, person_name
 
 
 class Refused(Exception):
@@ -211,11 +211,16 @@ def sign_assessment(*, assessment: Assessment, user, version: int) -> Assessment
 
 
 @transaction.atomic
-def void_assessment(*, assessment: Assessment, user, reason: str, version: int) -> Assessment:
-    """Void: the record stays, marked and hidden from the default list."""
-    current = lock_version(assessment, version)
-    current.status = Assessment.Status.VOIDED
+def void_record(*, record: VersionedRecord, user, reason: str, version: int) -> VersionedRecord:
+    """Void an assessment or an event: the record stays, marked with who, when and why;
+    the lists leave it out and nothing counts it."""
+    current = lock_version(record, version)
+    current.status = current.Status.VOIDED
     current.voided_by = user
     current.voided_at = timezone.now()
     current.void_reason = reason
     return save_version(current, user=user, action=HistoryAction.VOIDED, reason=reason)
+
+
+def void_assessment(*, assessment: Assessment, user, reason: str, version: int) -> Assessment:
+    return void_record(record=assessment, user=user, reason=reason, version=version)

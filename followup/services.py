@@ -2,10 +2,9 @@
 each change in the event's history, as the assessments' services do for theirs."""
 
 from django.db import transaction
-from django.utils import timezone
 
 from assessments.models import FollowUpEvent, HistoryAction, Patient
-from assessments.services import lock_version, save_version
+from assessments.services import lock_version, save_version, void_record
 
 
 def _apply_event(event: FollowUpEvent, data: dict) -> None:
@@ -35,12 +34,5 @@ def amend_event(
     return save_version(current, user=user, action=HistoryAction.AMENDED, reason=reason)
 
 
-@transaction.atomic
 def void_event(*, event: FollowUpEvent, user, reason: str, version: int) -> FollowUpEvent:
-    """Void: the event stays, marked, and no longer counts anywhere."""
-    current = lock_version(event, version)
-    current.status = FollowUpEvent.Status.VOIDED
-    current.voided_by = user
-    current.voided_at = timezone.now()
-    current.void_reason = reason
-    return save_version(current, user=user, action=HistoryAction.VOIDED, reason=reason)
+    return void_record(record=event, user=user, reason=reason, version=version)

@@ -6,11 +6,13 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.formats import date_format
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from assessments import audit
 from assessments.models import AuditEvent, FollowUpEvent, Patient
+from assessments.pages import VoidPage, refusal_redirect
+from assessments.permissions import audited_permission_required
 from assessments.services import Refused
-from assessments.views.decorators import audited_permission_required, refusal_redirect
 
 from . import services
 from .forms import EVENT_FORMS, EventVoidForm
@@ -97,25 +99,20 @@ def event_edit(request, pk):
     )
 
 
+VOID = VoidPage(
+    EventVoidForm,
+    title=_("Void: %(event)s, patient %(mrn)s"),
+    explanation=_(
+        "A voided event is kept, with its history, and shown struck through with your "
+        "reason. It no longer counts on the worklist or the outcomes page. It cannot be "
+        "undone."
+    ),
+    button=_("Void event"),
+    done=_("Event voided. It stays in the record and history."),
+)
+
+
 @audited_permission_required("assessments.void_followupevent")
 def event_void(request, pk):
     event = _event(pk)
-    if refused := refusal_redirect(request, event):
-        return refused
-    form = EventVoidForm(
-        request.POST if request.method == "POST" else None, initial={"version": event.version}
-    )
-    if form.is_valid():
-        try:
-            services.void_event(
-                event=event,
-                user=request.user,
-                reason=form.cleaned_data["reason"],
-                version=form.cleaned_data["version"],
-            )
-        except Refused as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, gettext("Event voided. It stays in the record and history."))
-            return redirect(event)
-    return render(request, "assessments/event_void.html", {"form": form, "event": event})
+    return VOID(request, event, event=event.get_kind_display(), mrn=event.patient.mrn)

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from assessments import audit, queries, rules
 from assessments.models import AuditEvent
-from assessments.views.decorators import audited_permission_required
+from assessments.permissions import audited_permission_required
 from common.csvio import csv_response
 
 from . import charts

@@ -11,7 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from assessments.models import Assessment
 from followup import services as followup_services
 from tests.api.conftest import ApiClient, token_for
-from tests.conftest import PASSWORD, amend_data, events, record
+from tests.factories import PASSWORD, amend_data, events, record
 
 pytestmark = pytest.mark.django_db
 

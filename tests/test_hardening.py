@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from assessments.models import AuditEvent
 from common import csvio
-from tests.conftest import record
+from tests.factories import record
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from django.utils import translation
 from assessments import rules, wording
 from assessments.models import Assessment
 from followup import services as followup_services
-from tests.conftest import PANEL, record, ruleset_1_assessment
+from tests.factories import PANEL, record, ruleset_1_assessment
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"

@@ -5,7 +5,7 @@ from django.contrib.sessions.models import Session
 from django.urls import reverse
 
 from tace_site.middleware import ACTIVE_AT, STARTED_AT
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

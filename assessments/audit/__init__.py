@@ -6,7 +6,7 @@ append-only, verify.py walks it.
 """
 
 from .chain import CHAIN_LOCK_ID, append, client_ip, log_event, row_digest, seal_detail
-from .signals import connect_signals, seal_history_row
+from .signals import connect_signals, history_seals, seal_event, seal_history_row
 from .triggers import drop_append_only_triggers, install_append_only_triggers
 from .verify import broken_links, first_broken_link, read_checkpoints
 
@@ -18,10 +18,12 @@ __all__ = [
     "connect_signals",
     "drop_append_only_triggers",
     "first_broken_link",
+    "history_seals",
     "install_append_only_triggers",
     "log_event",
     "read_checkpoints",
     "row_digest",
     "seal_detail",
+    "seal_event",
     "seal_history_row",
 ]

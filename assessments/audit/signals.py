@@ -12,25 +12,49 @@ from simple_history.models import HistoricalRecords
 from simple_history.signals import post_create_historical_record, pre_create_historical_record
 
 from ..models import AuditEvent, HistoryAction, Patient
-from .chain import log_event, seal_detail
+from .chain import append, client_ip, log_event, seal_detail
 
 
 def _stored(model, pk) -> dict:
     return model.objects.filter(pk=pk).values().get()
 
 
+def seal_event(history_model, row: dict, *, user, request=None, timestamp=None) -> AuditEvent:
+    """The record_changed event, not yet chained, that seals a history row: from the row
+    as the database returns it. An event without a timestamp takes its chaining time."""
+    patient_id = row["id"] if history_model.instance_type is Patient else row["patient_id"]
+    return AuditEvent(
+        timestamp=timestamp,
+        user=user,
+        username=user.get_username() if user else "",
+        action=AuditEvent.Action.RECORD_CHANGED,
+        object_type=history_model._meta.model_name,
+        object_id=str(row["history_id"]),
+        patient_id=patient_id,
+        client_ip=client_ip(request),
+        detail=seal_detail(row),
+    )
+
+
 def seal_history_row(sender, instance, history_instance, **kwargs):
     """The history row as stored, digested into a record_changed event in the chain."""
     history_model = type(history_instance)
     row = _stored(history_model, history_instance.pk)
-    log_event(
-        action=AuditEvent.Action.RECORD_CHANGED,
-        request=acting_request(),
-        user=history_instance.history_user,
-        obj=history_instance,
-        patient=instance if isinstance(instance, Patient) else instance.patient,
-        detail=seal_detail(row),
-    )
+    user, request = history_instance.history_user, acting_request()
+    append([seal_event(history_model, row, user=user, request=request)])
+
+
+def history_seals(history_model, *, after: int, users: dict) -> list[AuditEvent]:
+    """The seals, not yet chained, of the history rows stored after history id `after`,
+    read in one query, each stamped with its row's time: for a writer of rows in bulk
+    (seed_demo), which sends no signal. users: the rows' users by id."""
+    rows = history_model.objects.filter(history_id__gt=after).order_by("history_id")
+    return [
+        seal_event(
+            history_model, row, user=users[row["history_user_id"]], timestamp=row["history_date"]
+        )
+        for row in rows.values().iterator()
+    ]
 
 
 def set_history_action(sender, instance, history_instance, **kwargs):

@@ -16,7 +16,7 @@ from .. import actions as all_actions
 from .. import audit, queries
 from ..forms.filters import AuditFilterForm
 from ..models import AuditEvent, Patient, person_name, pk_url
-from ..views.decorators import audited_permission_required
+from ..permissions import audited_permission_required
 from ..views.list import page_query, paginator
 
 Action = AuditEvent.Action

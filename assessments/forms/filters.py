@@ -55,6 +55,9 @@ class OneBox(forms.CheckboxInput):
     def format_value(self, value):
         return "1"
 
+    def value_from_datadict(self, data, files, name):
+        return data.get(name) == "1"
+
 
 class FilterForm(forms.Form):
     def given(self) -> dict:

@@ -9,6 +9,7 @@ from django.db.models import Count, Max
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from .. import audit, queries, rules, services, wording
@@ -19,7 +20,8 @@ from ..models import (
     FollowUpEvent,
     Patient,
 )
-from .decorators import assessment_or_404, audited_permission_required, refusal_redirect
+from ..pages import VoidPage, assessment_or_404, refusal_redirect
+from ..permissions import audited_permission_required
 
 Action = AuditEvent.Action
 
@@ -294,33 +296,22 @@ def amendment_preview(request, pk, reevaluate=False):
     return _preview(request, form, amended=amended)
 
 
+VOID = VoidPage(
+    VoidForm,
+    title=_("Void assessment of %(mrn)s"),
+    explanation=_(
+        "A voided assessment is kept, with its history, and shown struck through with "
+        "your reason. It is hidden from the default list. It cannot be undone."
+    ),
+    button=_("Void assessment"),
+    done=_("Assessment voided. It stays in the record and history."),
+)
+
+
 @audited_permission_required("assessments.void_assessment")
 def assessment_void(request, pk):
     assessment = assessment_or_404(pk)
-    if refused := refusal_redirect(request, assessment):
-        return refused
-    form = VoidForm(
-        request.POST if request.method == "POST" else None,
-        initial={"version": assessment.version},
-    )
-    if form.is_valid():
-        try:
-            services.void_assessment(
-                assessment=assessment,
-                user=request.user,
-                reason=form.cleaned_data["reason"],
-                version=form.cleaned_data["version"],
-            )
-        except services.Refused as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(
-                request, gettext("Assessment voided. It stays in the record and history.")
-            )
-            return redirect(assessment)
-    return render(
-        request, "assessments/assessment_void.html", {"form": form, "assessment": assessment}
-    )
+    return VOID(request, assessment, mrn=assessment.patient.mrn)
 
 
 @audited_permission_required("assessments.view_assessment")

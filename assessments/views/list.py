@@ -12,7 +12,7 @@ from common.csvio import csv_response
 from .. import audit, permissions, queries
 from ..forms.filters import AssessmentFilterForm
 from ..models import Assessment, AuditEvent, code_labels, person_name, pk_url
-from .decorators import audited_permission_required
+from ..permissions import audited_permission_required
 
 
 def page_query(request) -> str:

@@ -7,7 +7,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from .. import lockout, queries, services
 from ..forms import SignForm
-from .decorators import assessment_or_404, audited_permission_required, refusal_redirect
+from ..pages import assessment_or_404, refusal_redirect
+from ..permissions import audited_permission_required
 
 
 def _sign_denied(request, pk):

@@ -4,7 +4,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from .. import queries
-from .decorators import audited_permission_required
+from ..permissions import audited_permission_required
 
 
 def _windows(assessments, today) -> list[dict]:

@@ -7,7 +7,7 @@ from assessments.audit import first_broken_link
 from assessments.models import AuditEvent
 from tests.api.conftest import ApiClient, token_for
 from tests.api.test_endpoints import INPUTS, amend_body, new_assessment
-from tests.conftest import record
+from tests.factories import record
 
 pytestmark = pytest.mark.django_db
 Action = AuditEvent.Action

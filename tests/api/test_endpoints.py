@@ -14,7 +14,7 @@ from assessments.forms import RULESET_FORMS, JsonValidator
 from assessments.management.commands.recommend import score
 from assessments.models import Assessment
 from common.jsonio import encode
-from tests.conftest import PANEL, record
+from tests.factories import PANEL, record
 
 pytestmark = pytest.mark.django_db
 
@@ -263,7 +263,7 @@ def test_amend_maps_reason_and_refuses_the_forms_own_names(clinician_api, clinic
 
 
 def test_amend_keeps_the_assessments_own_ruleset(clinician_api, clinician):
-    from tests.conftest import ruleset_1_assessment
+    from tests.factories import ruleset_1_assessment
 
     old = ruleset_1_assessment(clinician)
     body = amend_body(**PANEL)

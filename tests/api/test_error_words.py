@@ -5,7 +5,7 @@ import base64
 
 import pytest
 
-from tests.conftest import record
+from tests.factories import record
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.test import Client
 
 from assessments.models import AuditEvent
 from tests.api.conftest import token_for
-from tests.conftest import record
+from tests.factories import record
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from assessments import rules
 from assessments.forms import RULESET_FORMS, JsonValidator
 from assessments.management.commands.recommend import score
 from common.jsonio import encode
-from tests import test_forms, test_json_input
+from tests.assessments import test_forms, test_json_input
 
 pytestmark = pytest.mark.django_db
 

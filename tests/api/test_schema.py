@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.api.conftest import ApiClient, token_for
-from tests.conftest import PANEL, record
+from tests.factories import PANEL, record
 
 pytestmark = pytest.mark.django_db
 

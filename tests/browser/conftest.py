@@ -13,8 +13,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect, sync_playwright
 
-from tests.conftest import PASSWORD
-from tests.conftest import record as record_assessment
+from tests.factories import PASSWORD
+from tests.factories import record as record_assessment
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the
 # tests make there (creating users and assessments) are still synchronous.

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from tests.conftest import PANEL, PASSWORD, ruleset_1_assessment
+from tests.factories import PANEL, PASSWORD, ruleset_1_assessment
 
 pytestmark = pytest.mark.browser
 

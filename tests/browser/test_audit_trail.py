@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from assessments.models import AuditEvent
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from assessments.models import Assessment
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

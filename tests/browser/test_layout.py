@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from assessments import services
-from tests.conftest import PANEL
+from tests.factories import PANEL
 
 pytestmark = pytest.mark.browser
 

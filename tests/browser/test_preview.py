@@ -7,7 +7,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from assessments.models import Assessment
-from tests.conftest import PANEL
+from tests.factories import PANEL
 
 pytestmark = pytest.mark.browser
 

@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from tests.conftest import record as record_assessment
 from tests.ehr.fake_smart import CLIENT_ID, FHIR_USER, MRN_SYSTEM, FakeSmartEhr
+from tests.factories import record as record_assessment
 
 pytestmark = pytest.mark.browser
 

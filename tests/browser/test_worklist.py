@@ -5,8 +5,8 @@ from playwright.sync_api import expect
 
 from assessments.models import Assessment
 from tests.browser.conftest import WORKLIST_URL
-from tests.conftest import PASSWORD, make_user
-from tests.conftest import record as record_assessment
+from tests.factories import PASSWORD, make_user
+from tests.factories import record as record_assessment
 
 pytestmark = pytest.mark.browser
 

@@ -15,8 +15,8 @@ from django.test import RequestFactory
 
 from ehr.admin import CdsClientAdmin
 from ehr.models import CdsClient, SeenToken
-from tests.conftest import events
 from tests.ehr.conftest import ISSUER, FakeEhr, hook_request, private_key, public_jwk
+from tests.factories import events
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from assessments import services
 from ehr.cds import inputs_recorded_at
-from tests.conftest import events, record
 from tests.ehr.conftest import hook_request, observation, schema_errors, tace_order
+from tests.factories import events, record
 
 pytestmark = pytest.mark.django_db
 

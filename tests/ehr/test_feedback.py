@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import events, record
 from tests.ehr.conftest import FakeEhr, hook_request, schema_errors
+from tests.factories import events, record
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,8 @@ from django.core.management import CommandError, call_command
 from ehr import fhir_access
 from ehr.cds import inputs_recorded_at
 from ehr.models import CdsClient
-from tests.conftest import events, record
 from tests.ehr.conftest import FakeEhr, bundle, hook_request, observation, patient_resource
+from tests.factories import events, record
 
 pytestmark = pytest.mark.django_db
 

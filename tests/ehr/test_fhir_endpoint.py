@@ -14,8 +14,8 @@ from assessments.forms import AmendForm
 from assessments.models import Assessment, AuditEvent
 from ehr import fhir
 from tests.api.conftest import token_for
-from tests.conftest import PANEL, amend_data, events, record
 from tests.ehr.r4 import assert_valid_r4
+from tests.factories import PANEL, amend_data, events, record
 
 pytestmark = pytest.mark.django_db
 

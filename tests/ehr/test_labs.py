@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 
 from ehr.cds import inputs_recorded_at
-from tests.conftest import events, record
 from tests.ehr.conftest import bundle, hook_request, observation
 from tests.ehr.test_cards import ORDER, VIEW, ZH, labs, one_card
+from tests.factories import events, record
 
 pytestmark = pytest.mark.django_db
 

@@ -17,9 +17,9 @@ from joserfc.jwk import RSAKey
 from assessments.models import AuditEvent
 from ehr.actions import Action as EhrAction
 from ehr.models import SmartClient, SmartUser
-from tests.conftest import events, make_user, record
 from tests.ehr.conftest import FakeEhr as CdsEhr
 from tests.ehr.conftest import hook_request, observation, schema_errors
+from tests.factories import events, make_user, record
 
 from .fake_smart import CLIENT_ID, FHIR_USER, MRN_SYSTEM, FakeSmartEhr, patient_resource
 

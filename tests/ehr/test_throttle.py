@@ -8,8 +8,8 @@ import pytest
 
 from assessments.models import AuditEvent
 from ehr import cds, throttle
-from tests.conftest import events
 from tests.ehr.conftest import hook_request
+from tests.factories import events
 
 pytestmark = pytest.mark.django_db
 

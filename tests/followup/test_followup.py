@@ -16,7 +16,7 @@ from assessments import queries, services
 from assessments.models import Assessment, FollowUpEvent
 from followup import services as followup_services
 from followup.forms import EVENT_FORMS
-from tests.conftest import events, record
+from tests.factories import events, record
 
 pytestmark = pytest.mark.django_db
 

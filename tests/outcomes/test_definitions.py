@@ -12,7 +12,7 @@ from django.utils import timezone
 from assessments import rules, services
 from assessments.forms import AssessmentForm
 from outcomes import report as outcomes
-from tests.conftest import record, ruleset_1_assessment
+from tests.factories import record, ruleset_1_assessment
 
 from .test_outcomes import HIGH, LOW, event
 

@@ -16,7 +16,7 @@ from assessments.models import Assessment, AuditEvent, FollowUpEvent
 from followup import services as followup_services
 from outcomes import report as outcomes
 from outcomes.forms import OutcomesFilterForm
-from tests.conftest import events, record, ruleset_1_assessment
+from tests.factories import events, record, ruleset_1_assessment
 
 pytestmark = pytest.mark.django_db
 

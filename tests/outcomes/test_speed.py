@@ -12,7 +12,7 @@ from assessments import queries, services
 from followup import services as followup_services
 from outcomes import report as outcomes
 from outcomes import views
-from tests.conftest import record
+from tests.factories import record
 from tests.outcomes.test_outcomes import COHORT, COPIES, HIGH, RESECTED, TODAY, event
 
 pytestmark = pytest.mark.django_db

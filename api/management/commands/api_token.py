@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from api.actions import ApiAction
 from api.models import ApiToken
+from api.tokens import revoke
 from assessments import audit
 
 
@@ -76,15 +77,3 @@ class Command(BaseCommand):
                 f"{token.name}\t{token.user.username}\t{token.created:%Y-%m-%d}\t"
                 f"{token.expiry:%Y-%m-%d}\t{state}"
             )
-
-
-def revoke(token: ApiToken, *, by, request=None) -> None:
-    """Delete the token's digest: nothing can match it any more. The audit log keeps
-    that it was revoked, by whom, and whose it was."""
-    audit.log_event(
-        action=ApiAction.API_TOKEN,
-        request=request,
-        user=by,
-        detail={"change": "revoked", "token": token.name, "owner": token.user.username},
-    )
-    token.delete()

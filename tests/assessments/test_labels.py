@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from assessments import rules
 from assessments.models import CODE_LABELS
-from tests.conftest import PASSWORD, record
+from tests.factories import PASSWORD, record
 
 pytestmark = pytest.mark.django_db
 

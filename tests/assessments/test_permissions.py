@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assessments import permissions
-from tests.conftest import make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from assessments import services
 from assessments.models import Assessment
-from tests.conftest import PASSWORD, record
+from tests.factories import PASSWORD, record
 
 pytestmark = pytest.mark.django_db
 

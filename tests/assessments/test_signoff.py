@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from assessments import services
 from assessments.models import Assessment
-from tests.conftest import PASSWORD, make_user, record
+from tests.factories import PASSWORD, make_user, record
 from tests.test_settings import manage, production_env
 
 pytestmark = pytest.mark.django_db

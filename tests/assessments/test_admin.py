@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from assessments.models import Assessment, AuditEvent, Patient
-from tests.conftest import PASSWORD, events, record
+from tests.factories import PASSWORD, events, record
 
 pytestmark = pytest.mark.django_db
 

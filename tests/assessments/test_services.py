@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.conftest import PASSWORD, amend_data, events, record
+from tests.factories import PASSWORD, amend_data, events, record
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from tests.test_rules import WORKED_EXAMPLES
+from tests.assessments.test_rules import WORKED_EXAMPLES
 
 
 def recommend(monkeypatch, text, *args):

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from assessments import rules
 from assessments.models import Assessment
-from tests.conftest import PANEL, record, ruleset_1_assessment
+from tests.factories import PANEL, record, ruleset_1_assessment
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from assessments.audit import (
 )
 from assessments.audit.seals import seal_what_differs
 from assessments.models import AuditEvent, Patient
-from tests.conftest import record
+from tests.factories import record
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from assessments import services
 from assessments.models import Assessment, AuditEvent
-from tests.conftest import PASSWORD, record
+from tests.factories import PASSWORD, record
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +45,8 @@ def test_filters(clinician_client, rows, other_clinician):
     client = clinician_client
     assert listed(client) == ["C-3", "B-2", "A-1"]  # newest first, voided left out
     assert listed(client, voided="1") == ["D-4", "C-3", "B-2", "A-1"]
+    # Only the box's own value includes them, as the list's links have always sent it.
+    assert listed(client, voided="0") == listed(client, voided="on") == ["C-3", "B-2", "A-1"]
     assert listed(client, status="draft") == ["B-2", "A-1"]
     assert listed(client, status="signed") == ["C-3"]
     assert listed(client, status="voided") == ["D-4"]
@@ -243,3 +245,14 @@ def test_admin_user_list_shows_roles(client, clinician, consultant, django_user_
     assert '<td class="field-roles">Clinicians</td>' in html
     assert '<td class="field-roles">Consultants, Reviewers</td>' in html
     assert '<td class="field-roles">Administrator</td>' in html
+
+
+@pytest.mark.parametrize("name", ["q", "user"])
+def test_a_search_its_form_refuses_is_left_out_not_an_error(reviewer_client, rows, name):
+    """The list's search and the audit log's user go through their forms, as the other
+    filters do: a NUL (which PostgreSQL cannot hold in a string) is not searched for."""
+    url = reverse("assessments:list" if name == "q" else "assessments:audit_log")
+    response = reviewer_client.get(url, {name: "A-\x00"})
+    assert response.status_code == 200
+    if name == "q":
+        assert len(response.context["page"].object_list) == 3

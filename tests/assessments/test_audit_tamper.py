@@ -23,7 +23,7 @@ from assessments.models import Assessment, AuditEvent
 from common import proxy
 from followup import services as followup_services
 from followup.forms import EVENT_FORMS
-from tests.conftest import record
+from tests.factories import record
 
 pytestmark = pytest.mark.django_db
 

@@ -371,7 +371,7 @@ def test_each_ruleset_emits_its_own_codes_and_those_before_it():
     assert set(rules.FIRES_WHEN) == every | ruleset_4
 
 
-RECORDED = Path(__file__).parent / "data" / "results_before_ruleset_3.jsonl"
+RECORDED = Path(__file__).parents[1] / "data" / "results_before_ruleset_3.jsonl"
 
 
 def recorded_cases():

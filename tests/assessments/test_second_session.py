@@ -11,7 +11,7 @@ from django.utils import timezone
 from assessments import queries
 from followup import services as followup_services
 from followup.forms import EVENT_FORMS
-from tests.conftest import record, ruleset_1_assessment
+from tests.factories import record, ruleset_1_assessment
 
 pytestmark = pytest.mark.django_db
 

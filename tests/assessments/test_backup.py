@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from assessments.models import Assessment
-from tests.test_views import record
+from tests.assessments.test_views import record
 
 pytestmark = pytest.mark.django_db(transaction=True)  # pg_dump sees committed rows only
 

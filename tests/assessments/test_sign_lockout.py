@@ -5,7 +5,7 @@ from axes.models import AccessAttempt
 from django.urls import reverse
 
 from assessments.models import AuditEvent
-from tests.conftest import PASSWORD, record
+from tests.factories import PASSWORD, record
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from assessments.audit import drop_append_only_triggers, install_append_only_triggers
 from assessments.models import AuditEvent
-from tests.conftest import PASSWORD, amend_data, events, record
+from tests.factories import PASSWORD, amend_data, events, record
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from assessments.forms import AssessmentForm
 from assessments.models import Assessment
 from tests.api.conftest import ApiClient as Api
 from tests.api.conftest import token_for
-from tests.conftest import PANEL, amend_data, record
+from tests.factories import PANEL, amend_data, record
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assessments.queries import CappedPaginator
-from tests.conftest import record
+from tests.factories import record
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.utils import translation
 from assessments import services
 from assessments.forms import RuleInputsV3Form
 from assessments.models import AuditEvent, person_name
-from tests.conftest import PASSWORD, make_user, record
+from tests.factories import PASSWORD, make_user, record
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from assessments import queries, services
 from assessments.models import Assessment
-from tests.conftest import PASSWORD, record
+from tests.factories import PASSWORD, record
 
 pytestmark = pytest.mark.django_db
 

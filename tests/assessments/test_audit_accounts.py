@@ -18,7 +18,7 @@ from assessments.audit import drop_append_only_triggers, install_append_only_tri
 from assessments.audit.seals import _hashed
 from assessments.models import AuditEvent
 from ehr.models import CdsClient
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

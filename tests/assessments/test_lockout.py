@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import AuditEvent
-from tests.conftest import PASSWORD, record
+from tests.factories import PASSWORD, record
 
 pytestmark = pytest.mark.django_db
 

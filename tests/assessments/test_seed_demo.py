@@ -8,8 +8,8 @@ from django.test import override_settings
 
 from assessments import audit, rules
 from assessments.audit import first_broken_link
-from assessments.models import Assessment, AuditEvent, HistoryAction, Patient
-from tests.conftest import record
+from assessments.models import Assessment, AuditEvent, FollowUpEvent, HistoryAction, Patient
+from tests.factories import record
 
 pytestmark = pytest.mark.django_db
 
@@ -93,6 +93,22 @@ def test_every_seeded_event_is_chained_by_the_audit_module(monkeypatch):
     )
     assert seeded.count() > 12 and None not in chained
     assert set(seeded.values_list("hash", flat=True)) <= set(chained)
+
+
+def test_every_seeded_history_row_is_sealed_by_the_audit_module(monkeypatch):
+    sealed = []
+
+    def history_seals(history_model, **kwargs):
+        seals = audit.signals.history_seals(history_model, **kwargs)
+        sealed.extend((seal.object_type, seal.object_id) for seal in seals)
+        return seals
+
+    monkeypatch.setattr(audit, "history_seals", history_seals)
+    seed_demo(count=12)
+    seals = AuditEvent.objects.filter(action=AuditEvent.Action.RECORD_CHANGED)
+    rows = sum(model.history.count() for model in (Patient, Assessment, FollowUpEvent))
+    assert len(sealed) == rows == seals.count()
+    assert set(seals.values_list("object_type", "object_id")) == set(sealed)
 
 
 def test_the_seeded_seals_name_their_record_as_the_app_does():

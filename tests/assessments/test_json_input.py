@@ -16,7 +16,7 @@ from assessments.forms import RULESET_FORMS, JsonValidator
 from assessments.management.commands.recommend import score
 from assessments.models import Assessment, Patient
 from common.jsonio import parse_json
-from tests.test_commands import recommend
+from tests.assessments.test_commands import recommend
 
 BASE = {
     "tumor_size_cm": "6.0",

@@ -8,7 +8,7 @@ from django.utils import dateformat, timezone
 
 from assessments import rules
 from assessments.models import Assessment, Patient
-from tests.conftest import PANEL, record
+from tests.factories import PANEL, record
 
 pytestmark = pytest.mark.django_db
 
