@@ -17,8 +17,8 @@ from assessments import rules
 from assessments.forms import AMEND_FORMS, RULESET_FORMS, AssessmentForm, CodeField, VoidForm
 from assessments.forms.fields import ByNameBoundField
 from assessments.management.commands import recommend as command
-from tests.test_commands import recommend
-from tests.test_json_input import BASE, NOT_A_VALUE, PANEL, line
+from tests.assessments.test_commands import recommend
+from tests.assessments.test_json_input import BASE, NOT_A_VALUE, PANEL, line
 
 PATHOLOGY = {
     "resection_margin": "r1",
