@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, Permission
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection
 from django.utils import timezone
 
@@ -64,6 +64,7 @@ def settings_for_tests(settings):
     # Each test starts with an empty cache: no permissions, counts or outcomes of an earlier
     # one (its database starts afresh, its ids from the start again).
     cache.clear()
+    caches["fragments"].clear()  # the base page's parts (templates/base.html)
 
 
 def make_user(django_user_model, username, *groups):
