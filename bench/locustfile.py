@@ -31,6 +31,11 @@ def random_assessment() -> int:
     return random.randint(1, ROWS)
 
 
+def random_event() -> int:
+    # seed_demo records about 0.84 follow-up events an assessment, numbered from 1.
+    return random.randint(1, max(ROWS * 3 // 4, 1))
+
+
 def random_mrn() -> str:
     return f"DEMO-{random.randrange(max(ROWS // 2, 1)):05d}"
 
@@ -127,6 +132,16 @@ class Clinician(BenchUser):
     def new_form(self):
         self.page("new form", "/assessments/new/")
 
+    def event_form(self):
+        """The form of a follow-up visit for a patient, to record one."""
+        self.page(
+            "event form",
+            f"/patients/{random.randint(1, max(ROWS // 2, 1))}/events/new/no_recurrence/",
+        )
+
+    def event(self):
+        self.page("event", f"/events/{random_event()}/")
+
     def submit(self):
         """A new assessment of a known patient, with a liver panel; 302 to its page."""
         data = {
@@ -167,6 +182,8 @@ class Clinician(BenchUser):
         "history": history,
         "patient": patient,
         "new form": new_form,
+        "event form": event_form,
+        "event": event,
         "submit": submit,
     }
 

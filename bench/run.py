@@ -61,6 +61,12 @@ PAGES = [
     ("history", "Clinician", "GET /assessments/<id>/history/ (writes an audit event)"),
     ("patient", "Clinician", "GET /patients/<id>/ (writes an audit event)"),
     ("new form", "Clinician", "GET /assessments/new/"),
+    (
+        "event form",
+        "Clinician",
+        "GET /patients/<id>/events/new/no_recurrence/: the form of a follow-up visit",
+    ),
+    ("event", "Clinician", "GET /events/<id>/, a follow-up event (writes an audit event)"),
     ("submit", "Clinician", "POST /assessments/new/ with a liver panel, 302 to the result"),
     ("audit log", "Reviewer", "GET /audit/ as a reviewer"),
     (
@@ -82,8 +88,23 @@ LOGIN_SECONDS = 5
 TARGET_P95_MS = 100
 # The outcomes page reads the whole record: its own target (issue 14).
 PAGE_P95_MS = {"outcomes": 1000}
-TARGET_RATIO = 0.5  # these pages: at least half the baseline's requests per second
-RATIO_PAGES = ("list", "search", "audit log", "patient", "worklist", "detail", "evaluate")
+# Each page's requests per second against the baseline's, at least (issue 26): a
+# logged-in page with no rows, what any page costs before its own work; every page a
+# clinician or reviewer uses daily; the API's evaluation (issue 17).
+NO_ROWS_RATIO = 0.8
+DAILY_RATIO = 0.6
+DAILY_PAGES = (
+    "worklist",
+    "list",
+    "search",
+    "detail",
+    "history",
+    "patient",
+    "audit log",
+    "event form",
+    "event",
+)
+PAGE_RATIO = {"no match": NO_ROWS_RATIO, **dict.fromkeys(DAILY_PAGES, DAILY_RATIO), "evaluate": 0.5}
 TARGET_POSTGRES = 1.2  # each page on PostgreSQL: at most 1.2 times slower than on SQLite
 TARGET_LINES_PER_S = 10_000
 # recommend --jsonl against the parse floor (parse_floor) measured in the same run (issue 26).
@@ -398,12 +419,12 @@ def verdicts(results: dict, recommend: dict | None) -> list[str]:
             f"{'ok    ' if ok else 'MISSED'} {page}: p95 {r['p95']:.0f} ms "
             f"(target < {target}), {r['failures']} failures"
         )
-    for page in RATIO_PAGES:
+    for page, target in PAGE_RATIO.items():
         if page in results:
             ratio = results[page]["rps"] / baseline(results)["rps"]
             out.append(
-                f"{'ok    ' if ratio >= TARGET_RATIO else 'MISSED'} {page}: "
-                f"{ratio:.2f} × the baseline's requests/s (target >= {TARGET_RATIO})"
+                f"{'ok    ' if ratio >= target else 'MISSED'} {page}: "
+                f"{ratio:.2f} × the baseline's requests/s (target >= {target})"
             )
     if recommend:
         rate = recommend["rate"]

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, Permission
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection
 from django.utils import timezone
 
@@ -49,6 +49,7 @@ def settings_for_tests(settings):
     # Each test starts with an empty cache: no permissions, counts or outcomes of an earlier
     # one (its database starts afresh, its ids from the start again).
     cache.clear()
+    caches["fragments"].clear()  # the base page's parts (templates/base.html)
 
 
 @pytest.fixture

@@ -53,3 +53,25 @@ def test_the_api_refuses_a_filter_that_does_not_parse_naming_it():
     assert not form.is_valid() and set(form.errors) == {"created_from", "status"}
     form = ApiAssessmentFilterForm({"created_to": "2026-02-28", "recommendation": "recommended"})
     assert form.is_valid() and form.cleaned_data["created_to"] == date(2026, 2, 28)
+
+
+def _list_box(form, name: str) -> str:
+    return str(form[name])
+
+
+def test_a_list_box_kept_from_one_drawing_shows_each_forms_choice_language_and_options():
+    from django.utils import translation
+
+    signed = AssessmentFilterForm(initial={"status": "signed"})
+    with translation.override("en"):
+        english = _list_box(signed, "status")
+        assert "selected" not in _list_box(AssessmentFilterForm(initial={"status": "x"}), "status")
+    with translation.override("zh-hans"):
+        chinese = _list_box(AssessmentFilterForm(initial={"status": "signed"}), "status")
+    assert 'value="signed" selected' in english and 'value="signed" selected' in chinese
+    assert "Draft or signed" in english and "Draft or signed" not in chinese
+    first = AssessmentFilterForm(initial={"clinician": "3"}, clinicians=[(3, "Dr A")])
+    then = AssessmentFilterForm(initial={"clinician": "3"}, clinicians=[(3, "Dr B")])
+    assert ">Dr A<" in _list_box(first, "clinician")
+    assert ">Dr B<" in _list_box(then, "clinician")
+    assert "Dr A" not in _list_box(then, "clinician")
