@@ -236,12 +236,13 @@ COUNTS_SECONDS = 3600
 def worklist(*, user, today: date) -> dict:
     """The landing page's lists, each a few rows and a count, in a constant number of
     queries. What the unit's lists read of every due or draft assessment (the counts, and
-    which due rows come first) is kept for the same record and day."""
-    due = due_for_tace(today=today)
+    which due rows come first, in which window state) is kept for the same record and
+    day."""
     drafts = Assessment.objects.filter(status=Assessment.Status.DRAFT)
     mine = Assessment.objects.filter(created_by=user)
 
     def unit_lists() -> dict:
+        due = due_for_tace(today=today)
         return {
             **due.aggregate(
                 passed=models.Count("pk", filter=window_passed(today)),
@@ -254,15 +255,17 @@ def worklist(*, user, today: date) -> dict:
 
     unit = cache.get_or_set(f"worklist:{record_version()}:{today}", unit_lists, COUNTS_SECONDS)
 
-    # Both lists' rows in one query, in the order kept.
-    ids = [*unit["due_ids"], *unit["passed_ids"]]
-    shown = _with_window(Assessment.objects.filter(pk__in=ids), today).select_related("patient")
+    # Both lists' rows in one query, in the order kept, each in its window state.
+    states = dict([*unit["due_ids"], *unit["passed_ids"]])
+    shown = with_sessions(Assessment.objects.filter(pk__in=states)).select_related("patient")
     shown = {assessment.pk: assessment for assessment in shown}
+    for pk, state in states.items():
+        shown[pk].window_state = state
     return {
         # Closing first: the window that ends first has the least time left.
-        "due": [shown[pk] for pk in unit["due_ids"]],
+        "due": [shown[pk] for pk, _ in unit["due_ids"]],
         "due_count": unit["due"],
-        "passed": [shown[pk] for pk in unit["passed_ids"]],
+        "passed": [shown[pk] for pk, _ in unit["passed_ids"]],
         "passed_count": unit["passed"],
         "drafts": drafts.select_related("patient", "created_by").order_by("created_at", "id")[
             :WORKLIST_ROWS
@@ -273,9 +276,10 @@ def worklist(*, user, today: date) -> dict:
     }
 
 
-def _first_due(today: date, lookup: str, sign: str) -> list[int]:
-    """The ids of the first WORKLIST_ROWS due rows whose window ends by lookup
-    (_window_ends), in the order of the window's last day (sign "-": latest first).
+def _first_due(today: date, lookup: str, sign: str) -> list[tuple[int, str]]:
+    """The ids and window states of the first WORKLIST_ROWS due rows whose window ends
+    by lookup (_window_ends), in the order of the window's last day (sign "-": latest
+    first).
 
     Sorted by that day, every due row would be worked out (its sessions looked up, its
     last day computed), and the passed ones are most of the record. But each kind of
@@ -292,10 +296,10 @@ def _first_due(today: date, lookup: str, sign: str) -> list[int]:
         )
     ]
     return list(
-        with_sessions(Assessment.objects.filter(Q(pk__in=firsts[0]) | Q(pk__in=firsts[1])))
+        _with_window(Assessment.objects.filter(Q(pk__in=firsts[0]) | Q(pk__in=firsts[1])), today)
         .alias(window_ends=window_ends())
         .order_by(f"{sign}window_ends", f"{sign}id")
-        .values_list("pk", flat=True)[:WORKLIST_ROWS]
+        .values_list("pk", "window_state")[:WORKLIST_ROWS]
     )
 
 
