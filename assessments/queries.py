@@ -115,18 +115,26 @@ def _edge(today: date, days: int) -> date:
 
 def window_passed(today: date) -> Q:
     """The window ended before today."""
-    return _either(lambda field, days: Q(**{f"{field}__lt": _edge(today, days[1])}))
+    return _either(_window_ends(today, "lt"))
 
 
 def window_ahead_or_open(today: date) -> Q:
     # Not ~window_passed(today): a range the due index answers in order.
-    return _either(lambda field, days: Q(**{f"{field}__gte": _edge(today, days[1])}))
+    return _either(_window_ends(today, "gte"))
 
 
-def _either(condition) -> Q:
-    return Q(FIRST_SESSION_DUE, condition("resection_date", rules.FIRST_SESSION_WINDOW_DAYS)) | Q(
-        SECOND_SESSION_DUE, condition("first_session_on", rules.SECOND_SESSION_WINDOW_DAYS)
-    )
+def _window_ends(today: date, lookup: str) -> list[Q]:
+    """For each kind of window, the rows calling for it whose window's last day compares
+    with today by lookup ("lt": before today; "gte": today or later)."""
+    return [
+        Q(due, **{f"{start}__{lookup}": _edge(today, ends)})
+        for due, start, (_, ends) in WINDOWS_FROM
+    ]
+
+
+def _either(conditions: list[Q]) -> Q:
+    first, second = conditions
+    return first | second
 
 
 def with_sessions(assessments: QuerySet) -> QuerySet:
@@ -145,22 +153,27 @@ def window_state(today: date) -> Case:
     resection date (+ 28 to + 42 days), the second's from the first session recorded
     (+ 28 to + 56 days); "" for an assessment that has no window, or a second session
     whose first is not recorded (its window cannot be dated)."""
+    state = models.CharField()
     whens = []
     for due, start, (opens, ends) in WINDOWS_FROM:
         given = "first_session_on" if start == "resection_date" else "second_session_on"
         passed_before = _edge(today, ends)
-        whens += [
-            When(due & Q(**{f"{given}__isnull": False}), then=Value(WindowState.GIVEN)),
-            When(due & Q(**{f"{start}__isnull": True}), then=Value("")),
-            When(due & Q(**{f"{start}__lt": passed_before}), then=Value(WindowState.PASSED)),
+        # Each kind's conditions once, and its states within: twelve cases, each naming
+        # the kind again, cost a third of the patient page to build and compile.
+        states = Case(
+            When(**{f"{given}__isnull": False}, then=Value(WindowState.GIVEN)),
+            When(**{f"{start}__isnull": True}, then=Value("")),
+            When(**{f"{start}__lt": passed_before}, then=Value(WindowState.PASSED)),
             When(
-                due & Q(**{f"{start}__lte": passed_before + timedelta(days=CLOSING_DAYS)}),
+                **{f"{start}__lte": passed_before + timedelta(days=CLOSING_DAYS)},
                 then=Value(WindowState.CLOSING),
             ),
-            When(due & Q(**{f"{start}__lte": _edge(today, opens)}), then=Value(WindowState.OPEN)),
-            When(due, then=Value(WindowState.UPCOMING)),
-        ]
-    return Case(*whens, default=Value(""), output_field=models.CharField())
+            When(**{f"{start}__lte": _edge(today, opens)}, then=Value(WindowState.OPEN)),
+            default=Value(WindowState.UPCOMING),
+            output_field=state,
+        )
+        whens.append(When(due, then=states))
+    return Case(*whens, default=Value(""), output_field=state)
 
 
 def due_for_tace(*, today: date) -> QuerySet:
@@ -171,14 +184,21 @@ def due_for_tace(*, today: date) -> QuerySet:
     recorded for it (sessions_after), or (ruleset 4) of a second session with exactly
     the first recorded, from which its window runs; not voided.
     """
-    return (
-        with_sessions(Assessment.objects.filter(FIRST_SESSION_DUE | SECOND_SESSION_DUE))
-        .filter(
-            Q(FIRST_SESSION_DUE, first_session_on__isnull=True)
-            | Q(SECOND_SESSION_DUE, first_session_on__isnull=False, second_session_on__isnull=True)
-        )
-        .annotate(window_state=window_state(today))
+    (first, first_left), (second, second_left) = DUE
+    return _with_window(Assessment.objects.filter(first | second), today).filter(
+        Q(first, first_left) | Q(second, second_left)
     )
+
+
+# Each kind of due row: what it calls for, and the sessions it still lacks (with_sessions()).
+DUE = (
+    (FIRST_SESSION_DUE, Q(first_session_on__isnull=True)),
+    (SECOND_SESSION_DUE, Q(first_session_on__isnull=False, second_session_on__isnull=True)),
+)
+
+
+def _with_window(assessments: QuerySet, today: date) -> QuerySet:
+    return with_sessions(assessments).annotate(window_state=window_state(today))
 
 
 def second_session(assessment: Assessment, patient: Patient | None) -> dict | None:
@@ -220,39 +240,72 @@ COUNTS_SECONDS = 3600
 
 def worklist(*, user, today: date) -> dict:
     """The landing page's lists, each a few rows and a count, in a constant number of
-    queries. The unit's counts, which read every due or draft assessment, are kept for
-    the same record and day."""
-    due = due_for_tace(today=today).select_related("patient").alias(window_ends=window_ends())
+    queries. What the unit's lists read of every due or draft assessment (the counts, and
+    which due rows come first, in which window state) is kept for the same record and
+    day."""
     drafts = Assessment.objects.filter(status=Assessment.Status.DRAFT)
     mine = Assessment.objects.filter(created_by=user)
 
-    def unit_counts() -> dict:
+    def unit_lists() -> dict:
+        due = due_for_tace(today=today)
         return {
             **due.aggregate(
                 passed=models.Count("pk", filter=window_passed(today)),
                 due=models.Count("pk", filter=window_ahead_or_open(today)),
             ),
             "drafts": drafts.count(),
+            "due_ids": _first_due(today, "gte", ""),
+            "passed_ids": _first_due(today, "lt", "-"),
         }
 
-    counts = cache.get_or_set(
-        f"worklist-counts:{record_version()}:{today}", unit_counts, COUNTS_SECONDS
-    )
+    unit = cache.get_or_set(f"worklist:{record_version()}:{today}", unit_lists, COUNTS_SECONDS)
+
+    # Both lists' rows in one query, in the order kept, each in its window state.
+    states = dict([*unit["due_ids"], *unit["passed_ids"]])
+    shown = with_sessions(Assessment.objects.filter(pk__in=states)).select_related("patient")
+    shown = {assessment.pk: assessment for assessment in shown}
+    for pk, state in states.items():
+        shown[pk].window_state = state
     return {
         # Closing first: the window that ends first has the least time left.
-        "due": due.filter(window_ahead_or_open(today)).order_by("window_ends", "id")[
-            :WORKLIST_ROWS
-        ],
-        "due_count": counts["due"],
-        "passed": due.filter(window_passed(today)).order_by("-window_ends", "-id")[:WORKLIST_ROWS],
-        "passed_count": counts["passed"],
+        "due": [shown[pk] for pk, _ in unit["due_ids"]],
+        "due_count": unit["due"],
+        "passed": [shown[pk] for pk, _ in unit["passed_ids"]],
+        "passed_count": unit["passed"],
         "drafts": drafts.select_related("patient", "created_by").order_by("created_at", "id")[
             :WORKLIST_ROWS
         ],
-        "drafts_count": counts["drafts"],
+        "drafts_count": unit["drafts"],
         "mine": mine.select_related("patient")[:RECENT_ROWS],
         "mine_count": mine.count(),
     }
+
+
+def _first_due(today: date, lookup: str, sign: str) -> list[tuple[int, str]]:
+    """The ids and window states of the first WORKLIST_ROWS due rows whose window ends
+    by lookup (_window_ends), in the order of the window's last day (sign "-": latest
+    first).
+
+    Sorted by that day, every due row would be worked out (its sessions looked up, its
+    last day computed), and the passed ones are most of the record. But each kind of
+    window ends a fixed time after its own column: the first rows of each kind come in
+    that column's order (the first session's from the due index), and the first rows of
+    all are among them."""
+    firsts = [
+        with_sessions(Assessment.objects.filter(calls_for))
+        .filter(left, ends)
+        .order_by(f"{sign}{start}", f"{sign}id")
+        .values("pk")[:WORKLIST_ROWS]
+        for (calls_for, left), ends, (_, start, _) in zip(
+            DUE, _window_ends(today, lookup), WINDOWS_FROM, strict=True
+        )
+    ]
+    return list(
+        _with_window(Assessment.objects.filter(Q(pk__in=firsts[0]) | Q(pk__in=firsts[1])), today)
+        .alias(window_ends=window_ends())
+        .order_by(f"{sign}window_ends", f"{sign}id")
+        .values_list("pk", "window_state")[:WORKLIST_ROWS]
+    )
 
 
 def window_ends() -> Case:

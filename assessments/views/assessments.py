@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.db.models import Count, Max
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats, timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -19,9 +20,13 @@ from ..models import (
     AuditEvent,
     FollowUpEvent,
     Patient,
+    code_labels,
+    person_name,
+    pk_url,
 )
 from ..pages import VoidPage, assessment_or_404, refusal_redirect
 from ..permissions import audited_permission_required
+from . import rows
 
 Action = AuditEvent.Action
 
@@ -331,6 +336,68 @@ def assessment_history(request, pk):
     )
 
 
+def _timeline_rows(timeline: list, today) -> list[dict]:
+    """What each row of the patient's timeline shows (see rows.py); an event's details,
+    its own text, come from their template."""
+    assessment_url, event_url = pk_url("assessments:detail"), pk_url("assessments:event")
+    statuses = dict(Assessment.Status.choices)
+    badge, window_state = rows.badge(), rows.rendered_once("assessments/_window_state.html")
+    no_factor = gettext("none")
+    first_window, second_window = (
+        gettext("First session window:"),
+        gettext("Second session window:"),
+    )
+
+    def assessment_row(a: Assessment) -> dict:
+        row = {
+            "voided": a.is_voided,
+            "url": assessment_url(a.pk),
+            "label": gettext("Assessment of %(assessed)s, resection %(resected)s")
+            % {"assessed": rows.date_time(a.created_at), "resected": rows.date(a.resection_date)},
+            "resection": rows.date(a.resection_date),
+            "badge": badge(recommendation=a.recommendation, voided=a.is_voided),
+            "status_code": a.status,
+            "status": statuses.get(a.status, a.status),
+            "risk_factors": code_labels(a.risk_factors) or no_factor,
+            "window_state": a.window_state,
+            "clinician": person_name(a.created_by),
+        }
+        if a.status == Assessment.Status.SIGNED:
+            row["status"] += " " + gettext("by %(who)s") % {"who": person_name(a.signed_by)}
+        if a.window_state:
+            start, end = a.window()
+            row["window"] = format_html(
+                "{} {} {}",
+                second_window if a.advises_second_session else first_window,
+                gettext("%(start)s to %(end)s")
+                % {"start": rows.date(start), "end": rows.date(end)},
+                window_state(
+                    state=a.window_state,
+                    days_left=(end - today).days,
+                    days_ago=(today - end).days,
+                ),
+            )
+        return row
+
+    def event_row(event: FollowUpEvent) -> dict:
+        return {
+            "event": event,
+            "kind": event.kind,
+            "voided": event.is_voided,
+            "url": event_url(event.pk),
+            "date": rows.date(event.date),
+            "kind_label": event.get_kind_display(),
+            "status_code": event.status,
+            "status": event.get_status_display(),
+            "clinician": person_name(event.created_by),
+        }
+
+    return [
+        event_row(entry) if isinstance(entry, FollowUpEvent) else assessment_row(entry)
+        for entry in timeline
+    ]
+
+
 @audited_permission_required("assessments.view_assessment")
 def patient_detail(request, pk):
     patient = get_object_or_404(Patient, pk=pk)
@@ -340,26 +407,25 @@ def patient_detail(request, pk):
     assessments = queries.with_sessions(
         patient.assessments.select_related("created_by", "signed_by")
     ).annotate(window_state=queries.window_state(today))
-    for assessment in assessments:
-        assessment.session_window = assessment.window() if assessment.window_state else None
-        if assessment.session_window:
-            assessment.days_left = (assessment.session_window[1] - today).days
-            assessment.days_ago = -assessment.days_left
     events = patient.events.select_related("assessment", "created_by")
     # One timeline in date order: an assessment at its resection, before that day's events.
-    timeline = sorted(
-        [
-            *((a.resection_date, 0, a.created_at, a) for a in assessments),
-            *((e.date, 1, e.created_at, e) for e in events),
-        ],
-        key=lambda entry: entry[:3],
-    )
+    timeline = [
+        entry[3]
+        for entry in sorted(
+            [
+                *((a.resection_date, 0, a.created_at, a) for a in assessments),
+                *((e.date, 1, e.created_at, e) for e in events),
+            ],
+            key=lambda entry: entry[:3],
+        )
+    ]
     return render(
         request,
         "assessments/patient_detail.html",
         {
             "patient": patient,
-            "timeline": [entry[3] for entry in timeline],
+            "timeline": timeline,
+            "timeline_rows": _timeline_rows(timeline, today),
             "event_kinds": FollowUpEvent.Kind.choices,
         },
     )

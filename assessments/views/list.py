@@ -1,8 +1,7 @@
 """The list of assessments, with its filters, and its CSV export."""
 
 from django.shortcuts import render
-from django.template.loader import render_to_string
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
@@ -13,6 +12,7 @@ from .. import audit, permissions, queries
 from ..forms.filters import AssessmentFilterForm
 from ..models import Assessment, AuditEvent, code_labels, person_name, pk_url
 from ..permissions import audited_permission_required
+from . import rows
 
 
 def page_query(request) -> str:
@@ -35,20 +35,11 @@ def paginator(request, object_list, per_page: int) -> queries.CappedPaginator:
 
 
 def _list_rows(assessments) -> list[dict]:
-    """What each row of the list shows, worked out once here: in the template, a lookup, a
-    filter or an include for each cell cost more than the page's queries."""
+    """What each row of the list shows, worked out once here (see rows.py)."""
     patient_url, detail_url = pk_url("assessments:patient"), pk_url("assessments:detail")
     statuses = dict(Assessment.Status.choices)
     no_factor = gettext("none")
-    badges = {}  # the badge's template, rendered once for each recommendation it shows
-
-    def badge(recommendation, voided):
-        if (recommendation, voided) not in badges:
-            badges[recommendation, voided] = render_to_string(
-                "assessments/_recommendation_badge.html",
-                {"recommendation": recommendation, "voided": voided},
-            )
-        return badges[recommendation, voided]
+    badge = rows.badge()
 
     return [
         {
@@ -56,9 +47,9 @@ def _list_rows(assessments) -> list[dict]:
             "patient_url": patient_url(a.patient_id),
             "mrn": a.patient.mrn,
             "url": detail_url(a.pk),
-            "assessed": formats.date_format(timezone.localtime(a.created_at), "DATETIME_FORMAT"),
-            "resection": formats.date_format(a.resection_date),
-            "badge": badge(a.recommendation, a.is_voided),
+            "assessed": rows.date_time(a.created_at),
+            "resection": rows.date(a.resection_date),
+            "badge": badge(recommendation=a.recommendation, voided=a.is_voided),
             "status": statuses.get(a.status, a.status),
             "risk_factors": code_labels(a.risk_factors) or no_factor,
             "clinician": person_name(a.created_by),

@@ -185,3 +185,31 @@ def test_an_older_inconsistent_pair_keeps_its_result_and_reevaluation_asks_to_co
     older.refresh_from_db()
     assert older.ruleset == "4" and older.pathology_findings == ["mvi_m2"]
     assert older.cautions == ["moderate_cirrhosis", "liver_panel_missing", "adverse_pathology"]
+
+
+@pytest.mark.parametrize(("listed", "passed"), [("due", False), ("passed", True)])
+def test_the_first_rows_shown_are_the_first_of_all_by_the_windows_last_day(
+    clinician, listed, passed
+):
+    """First and second sessions interleaved, more of each kind than the list shows."""
+    rows = queries.WORKLIST_ROWS + 2
+    for number in range(rows):
+        # The first session's window ends 42 days after the resection.
+        record(
+            clinician,
+            mrn=f"FIRST-{number}",
+            resection_date=ago((60 if passed else 20) + 2 * number),
+            tumor_size_cm="6.0",
+        )
+        second = record(clinician, mrn=f"SECOND-{number}", resection_date=ago(200), **SECOND)
+        # The second's ends 56 days after the first session: one day after the first kind's.
+        session(clinician, second, (74 if passed else 34) + 2 * number - 1)
+    due = queries.due_for_tace(today=TODAY).filter(
+        queries.window_passed(TODAY) if passed else queries.window_ahead_or_open(TODAY)
+    )
+    assert due.count() == 2 * rows
+    ends = sorted(due, key=lambda a: (a.window()[1], a.pk), reverse=passed)
+    shown = queries.worklist(user=clinician, today=TODAY)[listed]
+    assert shown == ends[: queries.WORKLIST_ROWS]
+    assert {a.advises_second_session for a in shown} == {True, False}
+    assert [a.window_state for a in shown] == [a.window_state for a in ends[: len(shown)]]
