@@ -162,10 +162,23 @@ def test_login_lands_on_the_worklist(client, clinician):
     assert response["Location"] == reverse("assessments:worklist")
 
 
+def test_the_users_count_is_kept_only_while_the_record_is_the_same(
+    client, clinician, other_clinician
+):
+    record(clinician, mrn="MINE-1")
+    client.force_login(clinician)
+    url = reverse("assessments:worklist")
+    assert "My recent assessments (1)" in client.get(url).content.decode()
+    record(clinician, mrn="MINE-2")
+    assert "My recent assessments (2)" in client.get(url).content.decode()
+    client.force_login(other_clinician)
+    assert "My recent assessments (0)" in client.get(url).content.decode()
+
+
 # Session, user, the record's version (two), the due and passed rows (one), the drafts,
-# the user's count and rows; the unit's counts and which due rows come first, and the
-# permissions of the menu, come from the cache (the first request loaded them).
-WORKLIST_QUERIES = 8
+# the user's rows; the unit's counts and which due rows come first, the user's count,
+# and the permissions of the menu, come from the cache (the first request loaded them).
+WORKLIST_QUERIES = 7
 
 
 @pytest.mark.parametrize("rows", [5, 200])
