@@ -207,8 +207,9 @@ if CACHE_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # The base page's parts that are the same for everyone of one language and role
-# (templates/base.html), drawn once in each process: output of the code, never of a
-# user's data, so nothing to share between processes or to invalidate but at a restart.
+# (templates/base.html) and the filters' list boxes (assessments/forms/filters.py), drawn
+# once in each process: output of the code, never of a patient's data, so nothing to
+# share between processes or to invalidate but at a restart.
 CACHES["fragments"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "fragments",

@@ -5,7 +5,10 @@ On a page, a filter that does not parse is left out, not an error: an old bookma
 still opens the list. The API refuses it, naming the parameter.
 """
 
+import hashlib
+
 from django import forms
+from django.core.cache import caches
 from django.forms.renderers import Jinja2
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -45,23 +48,17 @@ def date_field(label) -> forms.DateField:
 
 class ListBox(forms.Select):
     """A list of options drawn once for each language, options, choice and attributes,
-    then kept in this process: the same HTML for every user, holding nobody's data (the
-    choice is one of the options or none)."""
-
-    drawn = {}
-    KEPT = 500  # lists kept at most; past it, drawn again from the start
+    then kept in the base page's "fragments" cache (settings.py): the same HTML for every
+    user, holding nobody's data (the choice is one of the options or none)."""
 
     def render(self, name, value, attrs=None, renderer=None):
         options = tuple((str(key), str(label)) for key, label in self.choices)
-        chosen = set(self.format_value(value)) & {key for key, _ in options}
-        key = (get_language(), name, options, frozenset(chosen), frozenset((attrs or {}).items()))
-        html = self.drawn.get(key)
-        if html is None:
-            html = super().render(name, value, attrs, renderer)
-            if len(self.drawn) >= self.KEPT:
-                self.drawn.clear()
-            self.drawn[key] = html
-        return html
+        chosen = sorted(set(self.format_value(value)) & {key for key, _ in options})
+        drawn = (get_language(), name, options, chosen, sorted((attrs or {}).items()))
+        key = "listbox:" + hashlib.sha256(repr(drawn).encode()).hexdigest()
+        return caches["fragments"].get_or_set(
+            key, lambda: super(ListBox, self).render(name, value, attrs, renderer)
+        )
 
 
 def select(field: forms.Field) -> forms.Field:
